@@ -1,0 +1,46 @@
+# The two commands: `make` (set up, check, build every edition) and `make test`.
+# Needs only Python 3.11+, git and make; everything else is installed into .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PAPER  := $(BIN)/paper
+STAMP  := $(VENV)/.installed
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: all setup check build test html pdf epub summary clean lock
+
+all: check build
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+check: $(STAMP)
+	$(PAPER) check
+
+build: $(STAMP)
+	$(PAPER) build
+
+html pdf epub: $(STAMP)
+	$(PAPER) build --to $@
+
+summary: $(STAMP)
+	$(PAPER) build summary
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean:
+	@if [ -x $(PAPER) ]; then $(PAPER) clean; else rm -rf build .cache; fi
+
+# Re-pin every package after changing dependencies in pyproject.toml.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet -e '.[test]' setuptools==80.9.0
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock.new
+	rm -rf .lock-venv && mv requirements.lock.new requirements.lock

@@ -1,0 +1,91 @@
+"""The ``paper`` command: parse arguments, call a stage, print, exit.
+
+Exit codes follow the contract: 0 fine, 1 check errors, 2 usage or an
+unreadable paper.yml, 3 a renderer failed. No input ever produces a traceback:
+an unexpected failure is one line that says how to report it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from pipeline import __version__
+
+EXAMPLES = """examples:
+  paper check                          check the whole paper
+  paper check case_studies/luma.md     check one chapter, in the context of the paper
+  paper check --format github          annotations for GitHub pull requests
+  paper rules                          list every rule with its code
+  paper init my-paper                  start a new paper project
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paper",
+        description="Validate and build a collaborative learning paper.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"paper {__version__}")
+    parser.add_argument("-C", dest="directory", metavar="DIR", help="act on the paper project in DIR")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="validate chapters, citations, labels, images and links",
+                           description="Validate the paper. Exit 0: no errors; 1: errors; 2: usage "
+                                       "or unreadable paper.yml.")
+    check.add_argument("paths", nargs="*", help="only report on these chapter files")
+    check.add_argument("--format", choices=("text", "github", "json"), default="text")
+    check.add_argument("--strict", action="store_true", help="count warnings as errors")
+
+    build = sub.add_parser("build", help="check, then build the editions into build/")
+    build.add_argument("editions", nargs="*")
+    build.add_argument("--to", default="html,pdf,epub", help="formats, comma-separated")
+    build.add_argument("--jobs", type=int, default=None)
+    build.add_argument("--out", default=None)
+
+    rules = sub.add_parser("rules", help="list every rule: code, default severity, description")
+    rules.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+
+    init = sub.add_parser("init", help="create a new, empty paper project")
+    init.add_argument("dir", nargs="?", default=".")
+
+    sub.add_parser("clean", help="remove build/ and the cache")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        from pipeline import commands
+
+        return getattr(commands, f"cmd_{args.command}")(args)
+    except KeyboardInterrupt:
+        print("paper: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as err:  # the last line of defence: never a traceback for users
+        if os.environ.get("PAPER_DEBUG"):
+            raise
+        print(
+            f"paper: internal error ({type(err).__name__}: {err}). This is a bug in the pipeline, "
+            "not in your text; rerun with PAPER_DEBUG=1 and report the output.",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def project_root(args: argparse.Namespace) -> Path | None:
+    from pipeline.project import find_root
+
+    start = Path(args.directory) if args.directory else Path.cwd()
+    return find_root(start)

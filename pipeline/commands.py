@@ -1,0 +1,142 @@
+"""One function per CLI command; each returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from pipeline.diagnostics import FORMATTERS, Diagnostic
+from pipeline.project import CONFIG_NAME, ConfigError, Project, load_project
+
+
+def _load(args: argparse.Namespace) -> Project | int:
+    from pipeline.cli import project_root
+
+    root = project_root(args)
+    if root is None:
+        where = args.directory or "this folder"
+        print(f"paper: no {CONFIG_NAME} found in {where} or any folder above it; "
+              "run 'paper init' to start a paper", file=sys.stderr)
+        return 2
+    try:
+        return load_project(root)
+    except ConfigError as err:
+        formatter = FORMATTERS.get(getattr(args, "format", "text"), FORMATTERS["text"])
+        sys.stdout.write(formatter(err.diagnostics))
+        return 2
+
+
+def _relative_paths(project: Project, paths: list[str]) -> list[str] | str:
+    out = []
+    for p in paths:
+        absolute = Path(p).resolve()
+        if not absolute.is_relative_to(project.root.resolve()):
+            return f"paper: '{p}' is not inside the paper project at {project.root}"
+        rel = absolute.relative_to(project.root.resolve()).as_posix()
+        if not absolute.is_file():
+            return f"paper: '{p}' does not exist"
+        out.append(rel)
+    return out
+
+
+def run_check(project: Project, only: list[str] | None = None) -> list[Diagnostic]:
+    from pipeline.rules import check
+    from pipeline.sources.paper import load_sources
+
+    return check(project, load_sources(project), only)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    project = _load(args)
+    if isinstance(project, int):
+        return project
+    only = None
+    if args.paths:
+        only = _relative_paths(project, args.paths)
+        if isinstance(only, str):
+            print(only, file=sys.stderr)
+            return 2
+    diagnostics = run_check(project, only)
+    sys.stdout.write(FORMATTERS[args.format](diagnostics))
+    failing = {"error", "warning"} if args.strict else {"error"}
+    return 1 if any(d.severity in failing for d in diagnostics) else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    project = _load(args)
+    if isinstance(project, int):
+        return project
+    diagnostics = run_check(project)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        sys.stdout.write(FORMATTERS["text"](diagnostics))
+        print("paper: the check found errors; nothing was built", file=sys.stderr)
+        return 1
+    print("paper: the check passed. Building editions (HTML, PDF, EPUB) is not available yet; "
+          "it comes with the editions work.")
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from pipeline.rules import RULES
+
+    rows = [(r.code, r.severity, r.name, r.description) for r in RULES.values()]
+    if args.format == "json":
+        keys = ("code", "severity", "name", "description")
+        print(json.dumps([dict(zip(keys, row)) for row in rows], indent=2))
+    elif args.format == "markdown":
+        print(rules_markdown())
+    else:
+        width = max(len(r[2]) for r in rows)
+        for code, severity, name, description in rows:
+            print(f"{code:<6}  {severity:<7}  {name:<{width}}  {description}")
+    return 0
+
+
+def rules_markdown() -> str:
+    """The README's rule table, generated so that docs and code cannot drift apart."""
+    from pipeline.rules import RULES
+
+    lines = ["| code | default | name | what it checks |", "|---|---|---|---|"]
+    for r in RULES.values():
+        lines.append(f"| {r.code} | {r.severity} | `{r.name}` | {r.description.replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from pipeline.scaffold import init_project
+
+    target = Path(args.dir)
+    if (target / CONFIG_NAME).exists():
+        print(f"paper: {target / CONFIG_NAME} already exists; not touching it", file=sys.stderr)
+        return 1
+    try:
+        created = init_project(target)
+    except OSError as err:
+        print(f"paper: cannot create the project in {target}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    for path in created:
+        print(f"created {path}")
+    print(f"Next: cd {target} && paper check")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from pipeline.cli import project_root
+
+    root = project_root(args)
+    if root is None:
+        print(f"paper: no {CONFIG_NAME} found; nothing to clean", file=sys.stderr)
+        return 2
+    for name in ("build", ".cache"):
+        folder = root / name
+        if folder.is_symlink():
+            folder.unlink()
+        elif folder.exists():
+            shutil.rmtree(folder)
+            print(f"removed {os.path.relpath(folder)}")
+    return 0

@@ -1,0 +1,80 @@
+"""The one value every stage reports problems with, and its three printed forms.
+
+A diagnostic always points into the file the author edits (path relative to
+the project root, line and column from 1), so CI and editors can jump to it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Iterable, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    path: str
+    line: int
+    col: int
+    severity: Severity
+    code: str
+    message: str
+
+    def text(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.severity}[{self.code}]: {self.message}"
+
+
+def _one_line(message: str) -> str:
+    """Messages must stay on one line so the contract's regex can read them."""
+    return " ".join(message.split())
+
+
+def format_text(diagnostics: Iterable[Diagnostic]) -> str:
+    diags = list(diagnostics)
+    lines = [
+        f"{d.path}:{d.line}:{d.col}: {d.severity}[{d.code}]: {_one_line(d.message)}" for d in diags
+    ]
+    lines.append(summary(diags))
+    return "\n".join(lines) + "\n"
+
+
+def _github_escape(value: str, *, prop: bool) -> str:
+    """GitHub workflow commands need %, CR and LF escaped, and , : in properties."""
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def format_github(diagnostics: Iterable[Diagnostic]) -> str:
+    out = []
+    diags = list(diagnostics)
+    for d in diags:
+        props = (
+            f"file={_github_escape(d.path, prop=True)},line={d.line},col={d.col},"
+            f"title={_github_escape(d.code, prop=True)}"
+        )
+        out.append(f"::{d.severity} {props}::{_github_escape(_one_line(d.message), prop=False)}")
+    out.append(summary(diags))
+    return "\n".join(out) + "\n"
+
+
+def format_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps([asdict(d) for d in diagnostics], ensure_ascii=False, indent=2) + "\n"
+
+
+def summary(diagnostics: list[Diagnostic]) -> str:
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if not diagnostics:
+        return "No problems found."
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    return f"Found {plural(errors, 'error')} and {plural(warnings, 'warning')}."
+
+
+FORMATTERS = {"text": format_text, "github": format_github, "json": format_json}

@@ -1,0 +1,435 @@
+"""paper.yml as typed values, and finding the project folder.
+
+Everything specific to one paper lives in paper.yml and the content folders;
+this module only knows the shape of a paper project. Problems with paper.yml
+are configuration errors (exit 2): a paper that cannot be described cannot be
+checked, so they stop the run with diagnostics that name the field.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pipeline.diagnostics import Diagnostic
+from pipeline.sources.text import decode, read_bytes
+from pipeline.sources.yamlnodes import YamlDoc, YamlError, parse_yaml
+
+CONFIG_NAME = "paper.yml"
+SEVERITIES = ("error", "warning", "off")
+DEFAULT_MAX_FILE_KB = 1024
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class ConfigError(Exception):
+    """paper.yml is missing or invalid; carries the diagnostics to print."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("\n".join(d.text() for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    affiliation: str | None = None
+    orcid: str | None = None
+
+
+@dataclass(frozen=True)
+class Peer:
+    id: str
+    name: str
+    country: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Edition:
+    id: str
+    kind: str  # 'paper' | 'summary' | 'offprint' | 'custom'
+    title: str | None = None
+    chapters: tuple[str, ...] = ()  # globs of chapter paths, for 'custom'
+    peer: str | None = None  # for offprints
+
+
+@dataclass(frozen=True)
+class SeverityOverride:
+    code: str  # a rule code, or a family prefix like 'BIB'
+    severity: str  # 'error' | 'warning' | 'off'
+    glob: str | None = None  # only for files matching it
+
+
+@dataclass(frozen=True)
+class Rules:
+    summary_max_words: int = 150
+    case_study_sections: tuple[str, ...] = ()
+    chapter_words_min: int | None = None
+    chapter_words_max: int | None = None
+    max_file_kb: int = DEFAULT_MAX_FILE_KB
+    severity: tuple[SeverityOverride, ...] = ()
+
+    def severity_for(self, code: str, path: str, default: str) -> str:
+        """The last matching override wins, so specific lines can follow general ones."""
+        result = default
+        for override in self.severity:
+            if not (code == override.code or code.startswith(override.code) and override.code.isalpha()):
+                continue
+            if override.glob is None or fnmatch.fnmatchcase(path, override.glob):
+                result = override.severity
+        return result
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    title: str
+    subtitle: str | None = None
+    editors: tuple[Person, ...] = ()
+    lang: str = "en"
+    bibliography: tuple[str, ...] = ()
+    csl: str | None = None
+    peers: tuple[Peer, ...] = ()
+    editions: tuple[Edition, ...] | None = None  # None: the defaults
+    contents: tuple[str, ...] | None = None  # explicit chapter order, else the folders
+    rules: Rules = field(default_factory=Rules)
+
+    def peer(self, peer_id: str) -> Peer | None:
+        return next((p for p in self.peers if p.id == peer_id), None)
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding paper.yml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+class _Reader:
+    """Reads typed fields out of the parsed YAML, collecting every problem at once."""
+
+    def __init__(self, doc: YamlDoc):
+        self.doc = doc
+        self.problems: list[Diagnostic] = []
+
+    def error(self, key: tuple, message: str) -> None:
+        line, col = self.doc.pos(key)
+        self.problems.append(Diagnostic(CONFIG_NAME, line, col, "error", "CFG003", message))
+
+    def get(self, data: dict, key: tuple, kind: type | tuple, what: str, required: bool = False) -> Any:
+        name = key[-1]
+        if name not in data or data[name] is None:
+            if required:
+                self.error(key[:-1], f"'{_dotted(key)}' is required: {what}")
+            return None
+        value = data[name]
+        if isinstance(value, bool) and kind is not bool:
+            self.error(key, f"'{_dotted(key)}' must be {what}, not yes/no")
+            return None
+        if not isinstance(value, kind):
+            self.error(key, f"'{_dotted(key)}' must be {what}")
+            return None
+        return value
+
+
+def _dotted(key: tuple) -> str:
+    out = ""
+    for part in key:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_project(root: Path) -> Project:
+    """Read and validate paper.yml; raise ConfigError listing every problem."""
+    path = root / CONFIG_NAME
+    data, problem = read_bytes(path, DEFAULT_MAX_FILE_KB * 1024)
+    text = None
+    if problem is None and data is not None:
+        text, problem = decode(data)
+    if problem is not None or text is None:
+        assert problem is not None
+        message = problem.message if problem.code != "SRC005" else f"{CONFIG_NAME} cannot be read"
+        raise ConfigError(
+            [Diagnostic(CONFIG_NAME, problem.line, problem.col, "error", "CFG002", message)]
+        )
+    try:
+        doc = parse_yaml(text)
+    except YamlError as err:
+        raise ConfigError(
+            [Diagnostic(CONFIG_NAME, err.line, err.col, "error", "CFG002", err.message)]
+        ) from None
+    if not isinstance(doc.value, dict):
+        raise ConfigError(
+            [
+                Diagnostic(
+                    CONFIG_NAME, 1, 1, "error", "CFG002",
+                    f"{CONFIG_NAME} must be a mapping of fields (title, peers, rules, ...)",
+                )
+            ]
+        )
+    project = parse_project(root, doc)
+    return project
+
+
+def parse_project(root: Path, doc: YamlDoc) -> Project:
+    r = _Reader(doc)
+    data: dict = doc.value
+    for key, line, col in doc.duplicates:
+        r.problems.append(
+            Diagnostic(CONFIG_NAME, line, col, "error", "CFG003", f"'{_dotted(key)}' is given twice")
+        )
+    title = r.get(data, ("title",), str, "the paper's title as text", required=True) or ""
+    subtitle = r.get(data, ("subtitle",), str, "text")
+    lang = r.get(data, ("lang",), str, "a language tag such as en or de-DE") or "en"
+    if not _valid_lang(lang):
+        r.error(("lang",), f"'lang' is not a valid BCP 47 language tag: '{lang}' (e.g. en, de-DE)")
+    editors = _people(r, data, ("editors",))
+    bibliography = _bibliography(r, root, data)
+    csl = r.get(data, ("csl",), str, "the path of a .csl file")
+    if csl is not None and _inside(r, root, ("csl",), csl) and not (root / csl).is_file():
+        r.error(("csl",), f"'csl' names a file that does not exist: '{csl}'")
+    peers = _peers(r, data)
+    contents = _contents(r, root, data)
+    editions = _editions(r, data, {p.id for p in peers})
+    rules = _rules(r, data.get("rules"))
+    if r.problems:
+        raise ConfigError(r.problems)
+    return Project(
+        root=root,
+        title=title,
+        subtitle=subtitle,
+        editors=editors,
+        lang=lang,
+        bibliography=bibliography,
+        csl=csl,
+        peers=peers,
+        editions=editions,
+        contents=contents,
+        rules=rules,
+    )
+
+
+def _valid_lang(tag: str) -> bool:
+    import langcodes
+
+    try:
+        return bool(langcodes.tag_is_valid(tag))
+    except Exception:  # langcodes raises on some malformed tags instead of answering False
+        return False
+
+
+def _inside(r: _Reader, root: Path, key: tuple, rel: str) -> bool:
+    """Files named in paper.yml must be inside the project (no absolute paths, no '..')."""
+    pure = PurePosixPath(rel.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", rel):
+        r.error(key, f"'{_dotted(key)}' must be a path inside the project, not '{rel}'")
+        return False
+    target = (root / pure).resolve()
+    if not target.is_relative_to(root.resolve()):
+        r.error(key, f"'{_dotted(key)}' points outside the project (through a link): '{rel}'")
+        return False
+    return True
+
+
+def _people(r: _Reader, data: dict, key: tuple) -> tuple[Person, ...]:
+    items = r.get(data, key, list, "a list of people, each with a name")
+    people = []
+    for i, item in enumerate(items or []):
+        k = key + (i,)
+        if isinstance(item, str):
+            people.append(Person(name=item))
+            continue
+        if not isinstance(item, dict):
+            r.error(k, f"'{_dotted(k)}' must be a person with a name")
+            continue
+        name = r.get(item, k + ("name",), str, "a name", required=True)
+        if name:
+            people.append(
+                Person(
+                    name=name,
+                    affiliation=r.get(item, k + ("affiliation",), str, "text"),
+                    orcid=r.get(item, k + ("orcid",), str, "an ORCID iD"),
+                )
+            )
+    return tuple(people)
+
+
+def _bibliography(r: _Reader, root: Path, data: dict) -> tuple[str, ...]:
+    value = data.get("bibliography")
+    if value is None:
+        return ()
+    files = [value] if isinstance(value, str) else value
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        r.error(("bibliography",), "'bibliography' must be a .bib file or a list of .bib files")
+        return ()
+    good = []
+    for i, rel in enumerate(files):
+        key = ("bibliography",) if isinstance(value, str) else ("bibliography", i)
+        if not _inside(r, root, key, rel):
+            continue
+        if not (root / rel).is_file():
+            r.error(key, f"'{_dotted(key)}' names a file that does not exist: '{rel}'")
+            continue
+        good.append(PurePosixPath(rel).as_posix())
+    return tuple(good)
+
+
+def _peers(r: _Reader, data: dict) -> tuple[Peer, ...]:
+    items = r.get(data, ("peers",), list, "a list of peers (id, name, country, url)")
+    peers: list[Peer] = []
+    for i, item in enumerate(items or []):
+        k = ("peers", i)
+        if not isinstance(item, dict):
+            r.error(k, f"'{_dotted(k)}' must be a peer with id, name, country and url")
+            continue
+        peer_id = r.get(item, k + ("id",), str, "a short id such as 'luma'", required=True)
+        name = r.get(item, k + ("name",), str, "the organisation's name", required=True)
+        country = r.get(item, k + ("country",), str, "a country name")
+        url = r.get(item, k + ("url",), str, "a web address")
+        if url and not re.match(r"^https?://[^\s/]+\.[^\s]+$", url):
+            r.error(k + ("url",), f"'{_dotted(k + ('url',))}' must be a web address starting with https://")
+        if peer_id is None or name is None:
+            continue
+        if not _ID.match(peer_id):
+            r.error(k + ("id",), f"peer id '{peer_id}' must use lower-case letters, digits and '-'")
+            continue
+        if any(p.id == peer_id for p in peers):
+            r.error(k + ("id",), f"peer id '{peer_id}' is listed twice")
+            continue
+        peers.append(Peer(peer_id, name, country, url))
+    return tuple(peers)
+
+
+def _contents(r: _Reader, root: Path, data: dict) -> tuple[str, ...] | None:
+    items = r.get(data, ("contents",), list, "a list of chapter files in reading order")
+    if items is None:
+        return None
+    out = []
+    for i, rel in enumerate(items):
+        k = ("contents", i)
+        if not isinstance(rel, str):
+            r.error(k, f"'{_dotted(k)}' must be a file path")
+        elif _inside(r, root, k, rel):
+            if not (root / rel).is_file():
+                r.error(k, f"'{_dotted(k)}' names a file that does not exist: '{rel}'")
+            elif rel in out:
+                r.error(k, f"'{rel}' is listed twice in 'contents'")
+            else:
+                out.append(PurePosixPath(rel).as_posix())
+    return tuple(out)
+
+
+_KINDS = ("paper", "summary", "offprint", "custom")
+
+
+def _editions(r: _Reader, data: dict, peer_ids: set[str]) -> tuple[Edition, ...] | None:
+    value = data.get("editions")
+    if value in (None, "default"):
+        return None
+    if not isinstance(value, list):
+        r.error(("editions",), "'editions' must be 'default' or a list of editions")
+        return None
+    editions: list[Edition] = []
+    for i, item in enumerate(value):
+        k = ("editions", i)
+        if isinstance(item, str):
+            item = {"id": item}
+        if not isinstance(item, dict):
+            r.error(k, f"'{_dotted(k)}' must be an edition id or a mapping with an id")
+            continue
+        ed_id = r.get(item, k + ("id",), str, "an edition id such as 'paper'", required=True)
+        if ed_id is None:
+            continue
+        default_kind = (
+            ed_id if ed_id in ("paper", "summary")
+            else "offprint" if ed_id.startswith("case-study-") else "custom"
+        )
+        kind = r.get(item, k + ("kind",), str, "one of " + ", ".join(_KINDS)) or default_kind
+        if kind not in _KINDS:
+            r.error(k + ("kind",), f"edition kind must be one of {', '.join(_KINDS)}, not '{kind}'")
+            continue
+        peer = r.get(item, k + ("peer",), str, "a peer id")
+        if kind == "offprint":
+            peer = peer or ed_id.removeprefix("case-study-")
+            if peer not in peer_ids:
+                r.error(k, f"edition '{ed_id}' is an offprint of an unknown peer '{peer}'")
+                continue
+        chapters = r.get(item, k + ("chapters",), list, "a list of chapter paths or globs") or []
+        if not _ID.match(ed_id):
+            r.error(k + ("id",), f"edition id '{ed_id}' must use lower-case letters, digits and '-'")
+        elif any(e.id == ed_id for e in editions):
+            r.error(k + ("id",), f"edition '{ed_id}' is listed twice")
+        else:
+            editions.append(
+                Edition(ed_id, kind, r.get(item, k + ("title",), str, "text"),
+                        tuple(str(c) for c in chapters), peer)
+            )
+    return tuple(editions)
+
+
+def _rules(r: _Reader, value: Any) -> Rules:
+    if value is None:
+        return Rules()
+    if not isinstance(value, dict):
+        r.error(("rules",), "'rules' must be a mapping (summary_max_words, chapter_words, ...)")
+        return Rules()
+    summary = r.get(value, ("rules", "summary_max_words"), int, "a whole number of words")
+    sections = r.get(value, ("rules", "case_study_sections"), list, "a list of section headings") or []
+    if not all(isinstance(s, str) and s.strip() for s in sections):
+        r.error(("rules", "case_study_sections"), "'rules.case_study_sections' must list headings as text")
+        sections = []
+    words = r.get(value, ("rules", "chapter_words"), dict, "a mapping with min and max") or {}
+    wmin = r.get(words, ("rules", "chapter_words", "min"), int, "a whole number of words")
+    wmax = r.get(words, ("rules", "chapter_words", "max"), int, "a whole number of words")
+    if wmin is not None and wmax is not None and wmin > wmax:
+        r.error(("rules", "chapter_words"), "'rules.chapter_words.min' is larger than its max")
+    max_kb = r.get(value, ("rules", "max_file_kb"), int, "a whole number of KiB")
+    for key, number in (("summary_max_words", summary), ("max_file_kb", max_kb)):
+        if number is not None and number <= 0:
+            r.error(("rules", key), f"'rules.{key}' must be larger than 0")
+    severity = _severity(r, value.get("severity"))
+    return Rules(
+        summary_max_words=summary if summary and summary > 0 else 150,
+        case_study_sections=tuple(s.strip() for s in sections),
+        chapter_words_min=wmin,
+        chapter_words_max=wmax,
+        max_file_kb=max_kb if max_kb and max_kb > 0 else DEFAULT_MAX_FILE_KB,
+        severity=severity,
+    )
+
+
+_CODE = re.compile(r"^[A-Z]{2,5}(\d{3})?$")
+
+
+def _severity(r: _Reader, value: Any) -> tuple[SeverityOverride, ...]:
+    """``{CODE: severity}`` or ``{CODE: {glob: severity}}``; CODE may be a family ('BIB')."""
+    if value is None:
+        return ()
+    base = ("rules", "severity")
+    if not isinstance(value, dict):
+        r.error(base, "'rules.severity' must map rule codes to error, warning or off")
+        return ()
+    from pipeline.rules.registry import RULES
+
+    out = []
+    for code, setting in value.items():
+        k = base + (code,)
+        code = str(code)
+        known = code in RULES or (code.isalpha() and any(c.startswith(code) for c in RULES))
+        if not _CODE.match(code) or not known:
+            r.error(k, f"'{code}' is not a rule code; 'paper rules' lists them")
+            continue
+        pairs = setting.items() if isinstance(setting, dict) else [(None, setting)]
+        for glob, level in pairs:
+            if level is False:  # YAML 1.1 reads a bare `off` as false
+                level = "off"
+            if level not in SEVERITIES:
+                r.error(k, f"severity of {code} must be error, warning or off, not '{level}'")
+                continue
+            out.append(SeverityOverride(code, str(level), None if glob is None else str(glob)))
+    return tuple(out)

@@ -1,0 +1,46 @@
+"""VALIDATE stage: run every rule over the loaded paper; rules return diagnostics as values."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Iterable
+
+from pipeline.diagnostics import Diagnostic
+from pipeline.project import Project
+from pipeline.rules.context import Context
+from pipeline.rules.registry import RULES, Hit, Rule
+from pipeline.sources.paper import Sources
+
+__all__ = ["RULES", "Rule", "check"]
+
+
+def _diagnostic(project: Project, rule: Rule, hit: Hit) -> Diagnostic | None:
+    severity = project.rules.severity_for(rule.code, hit.path, rule.severity)
+    if severity == "off":
+        return None
+    if hit.at_most_warning and severity == "error":
+        severity = "warning"
+    return Diagnostic(hit.path, max(1, hit.line), max(1, hit.col), severity, rule.code, hit.message)  # type: ignore[arg-type]
+
+
+def check(project: Project, sources: Sources, only: Iterable[str] | None = None) -> list[Diagnostic]:
+    """All diagnostics, sorted by file and position; ``only`` keeps those in the given files.
+
+    The whole paper is always loaded, so one chapter is checked in context
+    (its labels, citations and peer against everything else).
+    """
+    ctx = Context(project, sources.chapters, sources.bibliography)
+    wanted = None if only is None else {PurePosixPath(p).as_posix() for p in only}
+    cited_by_wanted: set[str] = set()
+    if wanted is not None:
+        cited_by_wanted = {c.key for ch, c in ctx.citations if ch.path in wanted}
+    out: set[Diagnostic] = set()
+    for rule in RULES.values():
+        for hit in rule.check(ctx):
+            if wanted is not None and hit.path not in wanted and hit.key not in cited_by_wanted:
+                continue
+            diagnostic = _diagnostic(project, rule, hit)
+            if diagnostic is not None:
+                out.add(diagnostic)
+    return sorted(out, key=lambda d: (d.path, d.line, d.col, d.code, d.message))
+

@@ -1,0 +1,1 @@
+"""LOAD stage: read chapters and bibliographies into plain values with positions."""

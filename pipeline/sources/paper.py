@@ -1,0 +1,47 @@
+"""The whole paper's sources, in reading order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.project import Project
+from pipeline.sources.bibliography import Bibliography, load_bibliography
+from pipeline.sources.chapters import Chapter, load_chapter
+
+CHAPTER_DIRS = (("chapters", "chapter"), ("case_studies", "case-study"))
+CHAPTER_SUFFIXES = (".md",)
+
+
+@dataclass
+class Sources:
+    chapters: list[Chapter]
+    bibliography: Bibliography
+
+
+def kind_of(rel: str) -> str:
+    return "case-study" if rel.startswith("case_studies/") else "chapter"
+
+
+def chapter_paths(project: Project) -> list[str]:
+    """Reading order: paper.yml ``contents``, else each folder sorted by file name."""
+    if project.contents is not None:
+        return list(project.contents)
+    paths: list[str] = []
+    for folder, _kind in CHAPTER_DIRS:
+        base = project.root / folder
+        if not base.is_dir():
+            continue
+        names = sorted(
+            p.name for p in base.iterdir()
+            if p.suffix in CHAPTER_SUFFIXES and not p.name.startswith((".", "_"))
+        )
+        paths.extend(f"{folder}/{name}" for name in names)
+    return paths
+
+
+def load_sources(project: Project) -> Sources:
+    limit = project.rules.max_file_kb * 1024
+    chapters = [load_chapter(project.root, rel, kind_of(rel), limit) for rel in chapter_paths(project)]
+    bib_files = [project.root / rel for rel in project.bibliography]
+    return Sources(chapters, load_bibliography(bib_files, project.root))

@@ -1,0 +1,33 @@
+"""Shared test helpers: fixture papers copied to a temporary folder and checked."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+FIXTURES = TESTS / "fixtures"
+REALWORLD = ROOT.parent / "shared" / "realworld"
+
+
+def realworld(*parts: str) -> Path:
+    """Material written elsewhere, read in place; tests skip where shared/ is absent."""
+    path = REALWORLD.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the real-world corpus lives in ../shared next to the clone")
+    return path
+
+
+@pytest.fixture
+def make_paper(tmp_path: Path):
+    """Copy a fixture paper (default: tests/fixtures/base) into tmp_path and return its root."""
+
+    def make(name: str = "base") -> Path:
+        target = tmp_path / name
+        shutil.copytree(FIXTURES / name, target, symlinks=True)
+        return target
+
+    return make
