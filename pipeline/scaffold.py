@@ -19,6 +19,9 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
+        # Markdown labels look like Jinja comments ({#fig:x}); give comments another spelling
+        comment_start_string="{##",
+        comment_end_string="##}",
     )
 
 

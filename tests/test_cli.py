@@ -40,7 +40,7 @@ def test_errors_exit_one_and_match_the_contract_regex(make_paper, capsys):
     lines = out.strip().splitlines()
     assert LINE.match(lines[0]).group("code") == "CIT001"
     assert "did you mean 'wenger1998communities'" in lines[0]
-    assert lines[-1] == "Found 1 error and 0 warnings."
+    assert lines[-1] == "Found 1 error and 1 warning."  # the entry is now uncited (BIB010)
 
 
 def test_strict_counts_warnings(make_paper, capsys):

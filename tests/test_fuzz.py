@@ -93,7 +93,7 @@ def test_generated_bibtex_never_crashes(tmp_path_factory, bib):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(body=markdown_text)
-def test_exit_code_matches_the_diagnostics(tmp_path_factory, body, capsys=None):
+def test_exit_code_matches_the_diagnostics(tmp_path_factory, body):
     root = _project(tmp_path_factory.mktemp("fuzz"))
     (root / "chapters/02-fuzz.md").write_text(
         f"---\ntitle: F\nauthors: [{{name: A}}]\nsummary: S.\n---\n{body}", encoding="utf-8"

@@ -18,7 +18,8 @@ from pipeline.sources.bibliography import load_bibliography
 from pipeline.sources.paper import load_sources
 from tests.conftest import realworld
 
-SIMPLE_KEY = re.compile(r"^[\w][\w:.#$%&\-+?<>~/]*$")
+# Pandoc's key grammar: internal punctuation must be followed by a letter, digit or '_'
+SIMPLE_KEY = re.compile(r"^\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*$")
 
 BIBS = {
     "petsc": ["petsc/petsc.bib"],
@@ -45,7 +46,7 @@ def _complete(fields: dict[str, str], kind: str) -> bool:
 
 
 def _cite(key: str) -> str:
-    return f"[@{key}]" if SIMPLE_KEY.match(key) and not key.endswith((".", ":", "-")) else f"[@{{{key}}}]"
+    return f"[@{key}]" if SIMPLE_KEY.match(key) else f"[@{{{key}}}]"
 
 
 def _paper_citing(tmp_path: Path, name: str, files: list[str], count: int = 40) -> Path:

@@ -105,7 +105,13 @@ def suggest(word: str, candidates, cutoff: float = 0.75) -> str | None:
         if candidate.lower() == lower:
             return candidate
     close = difflib.get_close_matches(word, pool, n=1, cutoff=cutoff)
-    return close[0] if close else None
+    if close:
+        return close[0]
+    if len(word) >= 4:  # an author who typed only the start of a long key
+        longer = sorted((c for c in pool if c.lower().startswith(lower)), key=len)
+        if longer:
+            return longer[0]
+    return None
 
 
 def did_you_mean(word: str, candidates, cutoff: float = 0.75) -> str:

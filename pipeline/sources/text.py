@@ -41,16 +41,14 @@ def read_bytes(path: Path, limit: int) -> tuple[bytes | None, TextProblem | None
 def decode(data: bytes) -> tuple[str | None, TextProblem | None]:
     """UTF-8 text with "\\n" line endings and no BOM, or the problem that stops it."""
     if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        line, _ = _position(data, data.index(b"\x00"))
         return None, TextProblem(
             "SRC002", line, 1, "this is a binary file, not text; save it as plain UTF-8 Markdown"
         )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        line_start = data.rfind(b"\n", 0, err.start) + 1
-        col = len(data[line_start : err.start].decode("utf-8", errors="replace")) + 1
+        line, col = _position(data, err.start)
         return None, TextProblem(
             "SRC003",
             line,
@@ -64,3 +62,11 @@ def decode(data: bytes) -> tuple[str | None, TextProblem | None]:
     if not text.strip():
         return None, TextProblem("SRC001", 1, 1, "the file is empty")
     return text, None
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """Line and column of a byte offset, counting CRLF, CR and LF as one break each."""
+    before = data[:offset].removeprefix(b"\xef\xbb\xbf")
+    before = before.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    line = before.count(b"\n") + 1
+    return line, len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1

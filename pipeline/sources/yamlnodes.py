@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from bisect import bisect_right
 
 Key = tuple  # a path into the document: ('authors', 0, 'orcid')
 
@@ -70,8 +71,10 @@ def parse_yaml(text: str) -> YamlDoc:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        # an unclosed bracket or quote is best shown where it was opened
+        unclosed = "while parsing a flow" in (err.context or "") or "quoted scalar" in (err.context or "")
+        mark = (err.context_mark if unclosed else None) or err.problem_mark or err.context_mark
+        line, col = _Lines(text).pos(mark) if mark else (1, 1)
         raise YamlError(line, col, _plain_words(err.problem or "", err.context)) from None
     except yaml.YAMLError as err:
         raise YamlError(1, 1, f"invalid YAML: {err}") from None
@@ -84,7 +87,7 @@ def parse_yaml(text: str) -> YamlDoc:
         return doc
     budget = [NODE_BUDGET]
     try:
-        doc.value = _walk(node, (), doc, budget, SafeScalars())
+        doc.value = _walk(node, (), doc, budget, SafeScalars(), _Lines(text))
     except RecursionError:
         raise YamlError(1, 1, "the YAML is nested too deeply to be read") from None
     return doc
@@ -94,34 +97,52 @@ class SafeScalars(yaml.constructor.SafeConstructor):
     """Converts one scalar node at a time (ints, dates, booleans) as YAML 1.1 does."""
 
 
-def _walk(node: yaml.Node, key: Key, doc: YamlDoc, budget: list[int], scalars: SafeScalars) -> Any:
+class _Lines:
+    """Positions counted by "\\n" only, as editors and diagnostics count them.
+
+    PyYAML also breaks lines at U+0085, U+2028 and U+2029, so its own line
+    numbers drift; the character index of a mark does not.
+    """
+
+    def __init__(self, text: str):
+        self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+    def pos(self, mark: yaml.Mark) -> tuple[int, int]:
+        line = bisect_right(self.starts, mark.index)
+        return line, mark.index - self.starts[line - 1] + 1
+
+
+def _walk(node: yaml.Node, key: Key, doc: YamlDoc, budget: list[int], scalars: SafeScalars,
+          lines: _Lines) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise YamlError(
-            node.start_mark.line + 1,
-            node.start_mark.column + 1,
+            *lines.pos(node.start_mark),
             "the YAML expands to too many values (aliases '*name' repeated over and over); "
             "write the values out instead of using aliases",
         )
-    doc.positions.setdefault(key, (node.start_mark.line + 1, node.start_mark.column + 1))
+    doc.positions.setdefault(key, lines.pos(node.start_mark))
     if isinstance(node, yaml.ScalarNode):
         try:
             return scalars.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError):
             return node.value
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, key + (i,), doc, budget, scalars) for i, item in enumerate(node.value)]
+        return [_walk(item, key + (i,), doc, budget, scalars, lines) for i, item in enumerate(node.value)]
     result: dict[str, Any] = {}
     for key_node, value_node in node.value:
         name = _key_text(key_node)
-        doc.key_positions.setdefault(
-            key + (name,), (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-        )
         if name in result:
-            doc.duplicates.append(
-                (key + (name,), key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            )
-        result[name] = _walk(value_node, key + (name,), doc, budget, scalars)
+            doc.duplicates.append((key + (name,), *lines.pos(key_node.start_mark)))
+        mark = lines.pos(key_node.start_mark)
+        doc.key_positions.setdefault(key + (name,), mark)
+        try:
+            result[name] = _walk(value_node, key + (name,), doc, budget, scalars, lines)
+        except YamlError as err:
+            if key or budget[0] >= 0:
+                raise
+            # an alias bomb is reported at the top-level field that explodes
+            raise YamlError(mark[0], mark[1], err.message) from None
     return result
 
 
