@@ -172,8 +172,7 @@ def load_project(root: Path) -> Project:
                 )
             ]
         )
-    project = parse_project(root, doc)
-    return project
+    return parse_project(root, doc)
 
 
 def parse_project(root: Path, doc: YamlDoc) -> Project:
@@ -186,7 +185,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
     title = r.get(data, ("title",), str, "the paper's title as text", required=True) or ""
     subtitle = r.get(data, ("subtitle",), str, "text")
     lang = r.get(data, ("lang",), str, "a language tag such as en or de-DE") or "en"
-    if not _valid_lang(lang):
+    if not valid_lang(lang):
         r.error(("lang",), f"'lang' is not a valid BCP 47 language tag: '{lang}' (e.g. en, de-DE)")
     editors = _people(r, data, ("editors",))
     bibliography = _bibliography(r, root, data)
@@ -214,7 +213,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
     )
 
 
-def _valid_lang(tag: str) -> bool:
+def valid_lang(tag: str) -> bool:
     import langcodes
 
     try:

@@ -36,7 +36,7 @@ def _problems(ctx: Context, code: str) -> Iterable[Hit]:
             yield Hit(p.path, p.line, p.col, p.message, at_most_warning=p.key not in cited, key=p.key)
 
 
-def _entry_hit(ctx: Context, entry: BibEntry, message: str, field: str | None = None) -> Hit:
+def _entry_hit(entry: BibEntry, message: str, field: str | None = None) -> Hit:
     line = entry.field_lines.get(field, entry.line) if field else entry.line
     return Hit(entry.path, line, entry.col if line == entry.line else 1, message, key=entry.key)
 
@@ -97,7 +97,7 @@ def required_bib_field(ctx: Context) -> Iterable[Hit]:
     for entry in _cited_entries(ctx):
         missing = _missing_fields(entry.type, ctx.bib.resolved_fields(entry.key))
         if missing:
-            yield _entry_hit(ctx, entry,
+            yield _entry_hit(entry,
                              f"entry '{entry.key}' is cited but has no {', no '.join(missing)}; "
                              "add the missing field(s) so the reference list is complete")
 
@@ -110,7 +110,7 @@ def missing_crossref(ctx: Context) -> Iterable[Hit]:
         parent = ctx.bib.parent_key(key)
         field = "crossref" if "crossref" in entry.fields else "xref"
         if parent is not None and parent not in entries:
-            yield _entry_hit(ctx, entry,
+            yield _entry_hit(entry,
                              f"entry '{key}' refers to '{parent}' ({field}), which is not in the "
                              f"bibliography{did_you_mean(parent, entries.keys())}", field)
 
@@ -135,25 +135,13 @@ def _cycles(ctx: Context) -> list[list[str]]:
 
 @rule("BIB005", "crossref-cycle", "error", "crossref chains end (a cycle makes Pandoc run out of memory)")
 def crossref_cycle(ctx: Context) -> Iterable[Hit]:
-    cited = ctx.cited_keys
     for cycle in _cycles(ctx):
         entries = [ctx.bib.entries[k] for k in cycle]
         first = min(entries, key=lambda e: (e.path, e.line))
-        reaches = any(_reaches(ctx, k, set(cycle)) for k in cited)
+        reaches = not ctx.cited_closure.isdisjoint(cycle)  # a cited entry inherits through it
         chain = " -> ".join(cycle + [cycle[0]])
-        hit = _entry_hit(ctx, first, f"crossref cycle {chain}; remove one of these crossref fields", "crossref")
+        hit = _entry_hit(first, f"crossref cycle {chain}; remove one of these crossref fields", "crossref")
         yield Hit(hit.path, hit.line, hit.col, hit.message, at_most_warning=not reaches, key=first.key)
-
-
-def _reaches(ctx: Context, key: str, targets: set[str]) -> bool:
-    seen: set[str] = set()
-    current: str | None = key
-    while current is not None and current not in seen:
-        if current in targets:
-            return True
-        seen.add(current)
-        current = ctx.bib.parent_key(current)
-    return False
 
 
 @rule("BIB006", "doi-form", "warning", "a cited entry's doi is a bare DOI such as 10.1093/jopart/mum015")
@@ -165,7 +153,7 @@ def doi_form(ctx: Context) -> Iterable[Hit]:
         bare = DOI_URL.sub("", doi)
         advice = (f"write just '{bare}'" if DOI.match(bare)
                   else "a DOI starts with '10.' and a slash follows the prefix, e.g. 10.1093/jopart/mum015")
-        yield _entry_hit(ctx, entry, f"entry '{entry.key}' has a malformed doi '{doi[:80]}'; {advice}", "doi")
+        yield _entry_hit(entry, f"entry '{entry.key}' has a malformed doi '{doi[:80]}'; {advice}", "doi")
 
 
 @rule("BIB007", "url-form", "warning", "a cited entry's url is a complete web address (https://...)")
@@ -173,7 +161,7 @@ def url_form(ctx: Context) -> Iterable[Hit]:
     for entry in _cited_entries(ctx):
         url = entry.fields.get("url", "").strip()
         if url and not URL.match(url.replace("\\%", "%").replace("\\_", "_").replace("\\#", "#")):
-            yield _entry_hit(ctx, entry,
+            yield _entry_hit(entry,
                              f"entry '{entry.key}' has a malformed url '{url[:80]}'; "
                              "write the full address starting with https://", "url")
 

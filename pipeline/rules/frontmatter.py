@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Iterable
 
-from pipeline.project import _valid_lang
+from pipeline.project import valid_lang
 from pipeline.rules.context import Context, did_you_mean
 from pipeline.rules.registry import Hit, rule
 from pipeline.sources.chapters import Chapter
@@ -21,10 +21,6 @@ ORCID = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
 def _parsed(ctx: Context) -> Iterable[Chapter]:
     """Chapters whose front matter could be read; the others already have an FM00x error."""
     return (ch for ch in ctx.chapters if ch.meta_doc is not None and isinstance(ch.meta_doc.value, dict))
-
-
-def _at(ch: Chapter, *key: Any) -> tuple[int, int]:
-    return ch.meta_pos(*key)
 
 
 def _required(ch: Chapter) -> tuple[str, ...]:
@@ -76,7 +72,7 @@ def _type_problems(ch: Chapter) -> Iterable[tuple[tuple, str]]:
 def field_type(ctx: Context) -> Iterable[Hit]:
     for ch in _parsed(ctx):
         for key, message in _type_problems(ch):
-            line, col = _at(ch, *key)
+            line, col = ch.meta_pos(*key)
             yield Hit(ch.path, line, col, message)
 
 
@@ -97,7 +93,7 @@ def orcid(ctx: Context) -> Iterable[Hit]:
             if not isinstance(author, dict) or author.get("orcid") is None:
                 continue
             value = str(author["orcid"]).strip()
-            line, col = _at(ch, "authors", i, "orcid")
+            line, col = ch.meta_pos("authors", i, "orcid")
             match = ORCID.match(value)
             if not match:
                 yield Hit(ch.path, line, col,
@@ -112,7 +108,7 @@ def status(ctx: Context) -> Iterable[Hit]:
     for ch in _parsed(ctx):
         value = ch.meta.get("status")
         if isinstance(value, str) and value not in STATUSES:
-            line, col = _at(ch, "status")
+            line, col = ch.meta_pos("status")
             yield Hit(ch.path, line, col,
                       f"status '{value}' must be one of draft, review, approved{did_you_mean(value, STATUSES, 0.5)}")
 
@@ -123,8 +119,8 @@ def lang(ctx: Context) -> Iterable[Hit]:
              "francais": "fr", "finnish": "fi", "suomi": "fi", "spanish": "es"}
     for ch in _parsed(ctx):
         value = ch.meta.get("lang")
-        if isinstance(value, str) and not _valid_lang(value):
-            line, col = _at(ch, "lang")
+        if isinstance(value, str) and not valid_lang(value):
+            line, col = ch.meta_pos("lang")
             hint = names.get(value.strip().lower())
             extra = f"; for this language write '{hint}'" if hint else " (e.g. en, de, fr, fi, en-GB)"
             yield Hit(ch.path, line, col, f"lang '{value}' is not a valid BCP 47 language tag{extra}")
@@ -136,7 +132,7 @@ def unknown_peer(ctx: Context) -> Iterable[Hit]:
     for ch in _parsed(ctx):
         value = ch.meta.get("peer")
         if isinstance(value, str) and value and ctx.project.peer(value) is None:
-            line, col = _at(ch, "peer")
+            line, col = ch.meta_pos("peer")
             listed = did_you_mean(value, ids, 0.6) or (
                 f"; paper.yml lists {', '.join(ids)}" if ids else "; paper.yml lists no peers yet"
             )
@@ -151,7 +147,7 @@ def duplicate_peer(ctx: Context) -> Iterable[Hit]:
         if ch.kind != "case-study" or not isinstance(value, str) or not value:
             continue
         if value in seen:
-            line, col = _at(ch, "peer")
+            line, col = ch.meta_pos("peer")
             yield Hit(ch.path, line, col, f"peer '{value}' already has a case study: {seen[value]}")
         else:
             seen[value] = ch.path

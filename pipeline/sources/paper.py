@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from pipeline.project import Project
 from pipeline.sources.bibliography import Bibliography, load_bibliography
