@@ -95,6 +95,7 @@ class Project:
     peers: tuple[Peer, ...] = ()
     editions: tuple[Edition, ...] | None = None  # None: the defaults
     contents: tuple[str, ...] | None = None  # explicit chapter order, else the folders
+    executive_summary: str | None = None  # the chapter the summary edition opens with
     rules: Rules = field(default_factory=Rules)
 
     def peer(self, peer_id: str) -> Peer | None:
@@ -194,6 +195,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         r.error(("csl",), f"'csl' names a file that does not exist: '{csl}'")
     peers = _peers(r, data)
     contents = _contents(r, root, data)
+    executive_summary = _executive_summary(r, root, data, contents)
     editions = _editions(r, data, {p.id for p in peers})
     rules = _rules(r, data.get("rules"))
     if r.problems:
@@ -209,6 +211,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         peers=peers,
         editions=editions,
         contents=contents,
+        executive_summary=executive_summary,
         rules=rules,
     )
 
@@ -321,6 +324,24 @@ def _contents(r: _Reader, root: Path, data: dict) -> tuple[str, ...] | None:
             else:
                 out.append(PurePosixPath(rel).as_posix())
     return tuple(out)
+
+
+def _executive_summary(r: _Reader, root: Path, data: dict, contents: tuple[str, ...] | None) -> str | None:
+    """One of the paper's own chapters: the summary edition must not print a file the check never saw."""
+    key = ("executive_summary",)
+    rel = r.get(data, key, str, "the path of one of the paper's chapters")
+    if rel is None or not _inside(r, root, key, rel):
+        return None
+    rel = PurePosixPath(rel).as_posix()
+    if not (root / rel).is_file():
+        r.error(key, f"'executive_summary' names a file that does not exist: '{rel}'")
+    elif contents is not None and rel not in contents:
+        r.error(key, f"'executive_summary' must be one of the files listed in 'contents', not '{rel}'")
+    elif contents is None and PurePosixPath(rel).parent.as_posix() != "chapters":
+        r.error(key, f"'executive_summary' must be a chapter in chapters/, not '{rel}'")
+    else:
+        return rel
+    return None
 
 
 _KINDS = ("paper", "summary", "offprint", "custom")

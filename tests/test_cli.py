@@ -107,6 +107,8 @@ def test_no_project_is_a_usage_error(tmp_path, capsys):
         ("title: T\nrules:\n  severity: {XYZ999: off}\n", "'XYZ999' is not a rule code"),
         ("subtitle: no title\n", "'title' is required"),
         ("title: T\nlang: english\n", "not a valid BCP 47"),
+        ("title: T\nexecutive_summary: chapters/none.md\n", "'executive_summary' names a file that does not exist"),
+        ("title: T\nexecutive_summary: ../../etc/passwd\n", "must be a path inside the project"),
     ],
 )
 def test_invalid_paper_yml_exits_two_naming_the_field(tmp_path, capsys, text, field):
@@ -115,6 +117,21 @@ def test_invalid_paper_yml_exits_two_naming_the_field(tmp_path, capsys, text, fi
     assert code == 2
     assert field in out
     assert LINE.match(out.splitlines()[0])
+
+
+def test_executive_summary_must_be_a_chapter_of_the_paper(make_paper, capsys):
+    root = make_paper()
+    config = root / "paper.yml"
+    base = config.read_text()
+    config.write_text(base + "executive_summary: references.bib\n")
+    code, out, _ = run(capsys, "-C", str(root), "check")
+    assert code == 2 and "must be a chapter in chapters/" in out
+    config.write_text(base + "contents: [case_studies/alpha.md]\nexecutive_summary: chapters/01-intro.md\n")
+    code, out, _ = run(capsys, "-C", str(root), "check")
+    assert code == 2 and "must be one of the files listed in 'contents'" in out
+    config.write_text(base + "executive_summary: chapters/01-intro.md\n")
+    code, _, _ = run(capsys, "-C", str(root), "check")
+    assert code == 0
 
 
 def test_binary_paper_yml_exits_two(tmp_path, capsys):

@@ -47,3 +47,17 @@ def label_kind(ctx: Context) -> Iterable[Hit]:
             if kind not in EXPECTED_KIND[prefix]:
                 yield Hit(place.chapter.path, place.line, place.col,
                           f"label '{label}' is on a {kind}, but '{prefix}:' labels a {LABEL_KINDS[prefix]}")
+
+
+@rule("LBL004", "unreferenced-label", "warning", "every labelled figure and table is referred to from the text (@fig:id, @tbl:id)")
+def unreferenced_label(ctx: Context) -> Iterable[Hit]:
+    """A figure nobody points to is easy to miss in print, where it may float pages away."""
+    referenced = {label_of(c.key) for _, c in ctx.crossrefs}
+    for label, places in ctx.labels.items():
+        prefix = label.split(":", 1)[0]
+        if prefix not in ("fig", "tbl") or label in referenced:
+            continue
+        place, _kind = places[0]
+        yield Hit(place.chapter.path, place.line, place.col,
+                  f"no text refers to {LABEL_KINDS[prefix]} '{label}'; mention it where the reader "
+                  f"should look at it, e.g. 'as @{label} shows'")

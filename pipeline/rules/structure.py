@@ -9,6 +9,7 @@ from pipeline.rules.context import Context
 from pipeline.rules.registry import Hit, rule
 from pipeline.sources.chapters import Chapter
 from pipeline.sources.markdown import Heading
+from pipeline.sources.paper import CHAPTER_DIRS, CHAPTER_SUFFIXES
 
 PLACEHOLDER = re.compile(r"\[\[\s*TODO\b.*?\]\]", re.IGNORECASE | re.DOTALL)
 
@@ -150,6 +151,22 @@ def not_a_heading(ctx: Context) -> Iterable[Hit]:
             if m.what.startswith("heading"):
                 yield Hit(ch.path, m.line, m.col,
                           f"'{m.text.strip()[:60]}' is not read as a heading: {_near_miss_fix(m.what)}")
+
+
+@rule("STR008", "not-in-contents", "warning", "every chapter file in chapters/ and case_studies/ is listed in paper.yml contents")
+def not_in_contents(ctx: Context) -> Iterable[Hit]:
+    """With an explicit reading order, a new file is silently left out of every edition."""
+    listed = ctx.project.contents
+    if listed is None:
+        return
+    folders = {folder for folder, _kind in CHAPTER_DIRS}
+    for rel in ctx.project_files:
+        folder, _, name = rel.rpartition("/")
+        if folder in folders and name.endswith(CHAPTER_SUFFIXES) and not name.startswith((".", "_")) \
+                and rel not in listed:
+            yield Hit(rel, 1, 1, "this chapter is not listed under 'contents' in paper.yml, so no edition "
+                                 "includes it and it is not checked; add it there (or start its file name "
+                                 "with '_' to keep it aside as a draft)")
 
 
 @rule("PLH001", "placeholder", "warning", "a [[TODO: ...]] placeholder is still waiting for the peer")
