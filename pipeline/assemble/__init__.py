@@ -1,0 +1,97 @@
+"""ASSEMBLE: every edition as one finished Pandoc AST (chapters, numbers, citations).
+
+Format-independent work happens here exactly once per edition, so HTML, PDF
+and EPUB are written from the same document and cannot disagree.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.assemble import ast as A
+from pipeline.assemble.crossref import Target, number, resolve
+from pipeline.assemble.csljson import to_csl_json
+from pipeline.assemble.document import (
+    Parsed,
+    cited_keys,
+    edition_blocks,
+    edition_meta,
+    parse_chapter,
+    references_blocks,
+)
+from pipeline.assemble.editions import Plan, plan_editions
+from pipeline.assemble.i18n import terms as terms_for
+from pipeline.project import Project, style_file
+from pipeline.render.pandoc import RenderError, run_pandoc
+from pipeline.sources.paper import Sources
+
+__all__ = ["Assembled", "Plan", "assemble", "csl_items", "parse_all", "plan_editions", "paper_targets"]
+
+
+@dataclass(frozen=True)
+class Assembled:
+    plan: Plan
+    ast: bytes
+    cited: tuple[str, ...]
+
+
+def parse_all(project: Project, sources: Sources, map_fn=map) -> dict[str, Parsed]:
+    """Every readable chapter parsed once (``map_fn`` may run them in parallel)."""
+    chapters = [ch for ch in sources.chapters if ch.readable]
+    return {p.path: p for p in map_fn(lambda ch: parse_chapter(project, ch), chapters)}
+
+
+def paper_targets(project: Project, parsed: dict[str, Parsed], plans: list[Plan]) -> dict[str, Target]:
+    """The full paper's numbers, so an edition can name a figure it leaves out ('Figure 3 in the full paper')."""
+    terms = terms_for(project.lang)
+    paper = next((p for p in plans if p.kind == "paper"), Plan("paper", "paper", None, tuple(parsed)))
+    return number(edition_blocks(paper, parsed, project, terms), terms)
+
+
+def csl_items(project: Project, sources: Sources, parsed: dict[str, Parsed]) -> dict[str, dict]:
+    """CSL JSON of every entry any chapter cites, converted in one Pandoc run for all editions."""
+    known = set(sources.bibliography.entries)
+    keys = cited_keys([b for p in parsed.values() for b in (*p.blocks, *p.summary)], known)
+    return {item["id"]: item for item in to_csl_json(sources.bibliography, keys, project.root)}
+
+
+def csl_path(project: Project) -> Path:
+    local = project.root / project.csl
+    if project.csl.endswith(".csl") or "/" in project.csl:
+        return local
+    found = style_file(project.csl)
+    if found is None:
+        raise RenderError(f"the citation style '{project.csl}' is not installed")
+    return found
+
+
+def assemble(plan: Plan, project: Project, sources: Sources, parsed: dict[str, Parsed],
+             paper: dict[str, Target], items: dict[str, dict], source_date: int, work_dir: Path) -> Assembled:
+    terms = terms_for(project.lang)
+    blocks = edition_blocks(plan, copy.deepcopy(parsed), project, terms)
+    mode = {"paper": "chapters", "custom": "chapters", "offprint": "sections"}.get(plan.kind, "none")
+    here = number(blocks, terms, mode)
+    blocks = resolve(blocks, here, paper, terms)
+    cited = cited_keys(blocks, set(sources.bibliography.entries))
+    if cited:
+        blocks += references_blocks(terms)
+    api = next(iter(parsed.values())).api if parsed else [1, 23, 1]
+    doc = {"pandoc-api-version": api, "meta": edition_meta(plan, project, parsed, terms, source_date),
+           "blocks": blocks}
+    data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    if cited:
+        refs = work_dir / f"{plan.id}.refs.json"
+        chosen = [items[k] for k in cited if k in items]
+        refs.write_text(json.dumps(chosen, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        data = run_pandoc(["-f", "json", "-t", "json", "--sandbox", "--citeproc",
+                           "--bibliography", str(refs), "--csl", str(csl_path(project))],
+                          cwd=project.root, stdin=data)
+    return Assembled(plan, data, tuple(cited))
+
+
+def scratch(parent: Path | None = None) -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="paper-", dir=parent)

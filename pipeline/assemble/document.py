@@ -1,0 +1,216 @@
+"""An edition as one Pandoc document: chapters in order, with title block, parts and references.
+
+Each chapter is parsed by Pandoc on its own, so a chapter cannot break the
+structure around it (an unclosed fence stays inside its chapter), and one
+parse serves every edition that holds the chapter.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import posixpath
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote
+
+from pipeline.assemble import ast as A
+from pipeline.assemble.editions import Plan
+from pipeline.project import Project
+from pipeline.render.pandoc import RenderError, run_pandoc
+from pipeline.sources.chapters import Chapter
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One chapter as Pandoc read it."""
+
+    path: str
+    kind: str
+    stem: str
+    title: list[A.Node]  # inlines
+    summary: list[A.Node]  # blocks
+    blocks: list[A.Node]
+    authors: tuple[dict, ...]
+    lang: str | None
+    status: str
+    api: list[int]
+
+
+def _front_matter(chapter: Chapter) -> str:
+    """Only the fields Pandoc should read as Markdown, re-serialised (JSON is YAML)."""
+    fields = {k: chapter.meta[k] for k in ("title", "summary") if isinstance(chapter.meta.get(k), str)}
+    return "---\n" + json.dumps(fields, ensure_ascii=False) + "\n---\n\n"
+
+
+def rebase_images(blocks: list[A.Node], chapter_path: str) -> list[A.Node]:
+    """Image paths as written are relative to the chapter; the edition needs them from the root."""
+    folder = posixpath.dirname(chapter_path)
+
+    def visit(node: A.Node) -> Any:
+        if node["t"] != "Image":
+            return None
+        target = node["c"][2]
+        src = unquote(target[0].split("#", 1)[0].split("?", 1)[0])
+        if "://" in src or src.startswith(("/", "data:")):
+            return None
+        node["c"][2] = [posixpath.normpath(posixpath.join(folder, src)), target[1]]
+        return node
+
+    return A.walk(blocks, visit)
+
+
+def parse_chapter(project: Project, chapter: Chapter) -> Parsed:
+    source = (_front_matter(chapter) + chapter.body).encode("utf-8")
+    out = run_pandoc(["-f", "markdown", "-t", "json", "--sandbox"], cwd=project.root, stdin=source)
+    try:
+        doc = json.loads(out.decode("utf-8"))
+    except ValueError:
+        raise RenderError(f"{chapter.path}: pandoc returned an unreadable document") from None
+    meta = doc.get("meta", {})
+    title = meta.get("title", {}).get("c", []) if meta.get("title", {}).get("t") == "MetaInlines" else []
+    summary = meta.get("summary", {})
+    summary_blocks = (summary.get("c", []) if summary.get("t") == "MetaBlocks"
+                      else [A.para(summary.get("c", []))] if summary.get("t") == "MetaInlines" else [])
+    authors = tuple(a for a in chapter.meta.get("authors") or [] if isinstance(a, dict))
+    lang = chapter.meta.get("lang") if isinstance(chapter.meta.get("lang"), str) else None
+    status = chapter.meta.get("status") if isinstance(chapter.meta.get("status"), str) else "draft"
+    return Parsed(chapter.path, chapter.kind, chapter.stem, title or A.text(chapter.stem), summary_blocks,
+                  rebase_images(doc["blocks"], chapter.path), authors, lang, status,
+                  doc["pandoc-api-version"])
+
+
+def author_line(authors: tuple[dict, ...]) -> list[A.Node]:
+    """'Ada Example (Example Foundation) ORCID; Ben Other' as inlines."""
+    out: list[A.Node] = []
+    for i, person in enumerate(authors):
+        if i:
+            out += [{"t": "Str", "c": ";"}, {"t": "Space"}]
+        out.append(A.span(A.attr("", ["author"]), A.text(str(person.get("name", "")))))
+        if person.get("affiliation"):
+            out += [{"t": "Space"}, A.span(A.attr("", ["affiliation"]), A.text(f"({person['affiliation']})"))]
+        if person.get("orcid"):
+            orcid = str(person["orcid"])
+            out += [{"t": "Space"}, A.link(A.text("ORCID"), f"https://orcid.org/{orcid}",
+                                           A.attr("", ["orcid"], {"aria-label": f"ORCID {orcid}"}))]
+    return out
+
+
+def chapter_div(p: Parsed, body: list[A.Node], paper_lang: str, numbered: bool) -> A.Node:
+    kv = {"source": p.path}
+    if p.lang and p.lang != paper_lang:
+        kv["lang"] = p.lang
+    heading = A.header(1, A.attr(f"sec:{p.stem}", [] if numbered else ["unnumbered"]), copy.deepcopy(p.title))
+    authors = [A.div(A.attr("", ["authors"]), [A.para(author_line(p.authors))])] if p.authors else []
+    return A.div(A.attr(f"chapter-{p.stem}", ["chapter", p.kind]), [heading, *authors, *copy.deepcopy(body)])
+
+
+def part_div(name: str) -> A.Node:
+    return A.div(A.attr("", ["part"]), [A.para(A.text(name))])
+
+
+def edition_blocks(plan: Plan, parsed: dict[str, Parsed], project: Project, terms: dict[str, str]) -> list[A.Node]:
+    """The chapters of one edition; the summary edition takes each chapter's summary instead of its body."""
+    lead = project.executive_summary
+    chapters = [parsed[p] for p in plan.chapters if p in parsed]
+    blocks: list[A.Node] = []
+    if plan.kind == "summary":
+        for p in chapters:
+            if p.path == lead:
+                blocks.insert(0, chapter_div(p, p.blocks, project.lang, numbered=False))
+            else:
+                blocks.append(chapter_div(p, p.summary, project.lang, numbered=False))
+        return blocks
+    if plan.kind == "offprint":
+        return [chapter_div(p, p.blocks, project.lang, numbered=False) for p in chapters]
+    kinds = {p.kind for p in chapters if p.path != lead}
+    previous = None
+    for p in chapters:
+        if p.path == lead:
+            blocks.append(chapter_div(p, p.blocks, project.lang, numbered=False))
+            continue
+        if len(kinds) > 1 and p.kind != previous:
+            blocks.append(part_div(terms["cases"] if p.kind == "case-study" else terms["shared"]))
+        previous = p.kind
+        blocks.append(chapter_div(p, p.blocks, project.lang, numbered=True))
+    return blocks
+
+
+def cited_keys(blocks: list[A.Node], known: set[str]) -> list[str]:
+    """Bibliography keys cited in these blocks, first citation first."""
+    keys = (c["citationId"] for cite in A.nodes(blocks, "Cite") for c in cite["c"][0])
+    return [k for k in dict.fromkeys(keys) if k in known]
+
+
+def iso_date(source_date: int) -> str:
+    return datetime.fromtimestamp(source_date, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def edition_identifier(project: Project, edition_id: str) -> str:
+    """Stable across builds (EPUB readers use it to know a book they already have)."""
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"paper-press:{project.title}:{edition_id}"))
+
+
+def _names(people) -> list[str]:
+    return [str(p.get("name") if isinstance(p, dict) else p.name) for p in people]
+
+
+def _join_names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " & " + names[-1] if names else ""
+
+
+def edition_meta(plan: Plan, project: Project, parsed: dict[str, Parsed], terms: dict[str, str],
+                 source_date: int) -> dict[str, A.Node]:
+    """Title block, identifiers and the 'how to cite' line of one edition."""
+    chapters = [parsed[p] for p in plan.chapters if p in parsed]
+    year = iso_date(source_date)[:4]
+    editors = _names(project.editors)
+    full_title = project.title + (f": {project.subtitle}" if project.subtitle else "")
+    status = "draft" if any(p.status == "draft" for p in chapters) or not chapters else \
+        "review" if any(p.status == "review" for p in chapters) else "approved"
+    if plan.kind == "offprint" and chapters:
+        lead = chapters[0]
+        title = A.stringify(lead.title)
+        people = _names(lead.authors)
+        edition_title = plan.title or terms["offprint"]
+        cite = (f"{_join_names(people)} ({year}). {title}. In {_join_names(editors)} (Eds.), "
+                f"{full_title}.")
+        description = A.stringify(lead.summary)
+    else:
+        title = project.title
+        people = editors
+        edition_title = plan.title or (terms["summary"] if plan.kind == "summary" else terms["paper"])
+        cite = f"{_join_names(editors)} ({year}). {full_title}" + (
+            f" ({edition_title})." if plan.kind == "summary" else ".")
+        summary_of = next((p for p in chapters if p.path == project.executive_summary), chapters[0] if chapters else None)
+        description = A.stringify(summary_of.summary) if summary_of else ""
+    meta: dict[str, A.Node] = {
+        "title": A.meta_inlines(A.text(title)),
+        "author": A.meta_list([A.meta_inlines(A.text(n)) for n in people]),
+        "lang": A.meta_string(project.lang),
+        "date": A.meta_string(iso_date(source_date)),
+        "identifier": A.meta_string(edition_identifier(project, plan.id)),
+        "edition-id": A.meta_string(plan.id),
+        "edition-kind": A.meta_string(plan.kind),
+        "edition-title": A.meta_inlines(A.text(edition_title)),
+        "paper-title": A.meta_inlines(A.text(project.title)),
+        "cite-as": A.meta_inlines(A.text(cite)),
+        "toc-title": A.meta_inlines(A.text(terms["contents"])),
+        "description": A.meta_string(description),
+        "status": A.meta_string(status),
+        "draft-label": A.meta_inlines(A.text(terms["draft"])),
+        "cite-label": A.meta_inlines(A.text(terms["cite"])),
+        "link-citations": A.meta_bool(True),
+    }
+    if project.subtitle and plan.kind != "offprint":
+        meta["subtitle"] = A.meta_inlines(A.text(project.subtitle))
+    if plan.kind == "offprint":
+        meta["subtitle"] = A.meta_inlines(A.text(f"{terms['from'].capitalize()} {full_title}"))
+    return meta
+
+
+def references_blocks(terms: dict[str, str]) -> list[A.Node]:
+    return [A.header(1, A.attr("references", ["unnumbered"]), A.text(terms["references"])),
+            A.div(A.attr("refs", ["references"]), [])]

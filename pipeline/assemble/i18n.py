@@ -1,0 +1,32 @@
+"""The few words an edition prints itself, by language; English when a language is missing."""
+
+from __future__ import annotations
+
+TERMS: dict[str, dict[str, str]] = {
+    "en": {"figure": "Figure", "table": "Table", "section": "Section", "contents": "Contents",
+           "references": "References", "summary": "Summary", "shared": "Shared sections",
+           "cases": "Case studies", "outside": "{ref} in the full paper", "offprint": "Offprint",
+           "paper": "Full paper", "cite": "How to cite", "draft": "Draft", "from": "from"},
+    "de": {"figure": "Abbildung", "table": "Tabelle", "section": "Abschnitt", "contents": "Inhalt",
+           "references": "Literatur", "summary": "Zusammenfassung", "shared": "Gemeinsame Kapitel",
+           "cases": "Fallstudien", "outside": "{ref} im vollständigen Papier", "offprint": "Sonderdruck",
+           "paper": "Vollständiges Papier", "cite": "Zitiervorschlag", "draft": "Entwurf", "from": "aus"},
+    "fr": {"figure": "Figure", "table": "Tableau", "section": "Section", "contents": "Table des matières",
+           "references": "Références", "summary": "Résumé", "shared": "Chapitres communs",
+           "cases": "Études de cas", "outside": "{ref} du document complet", "offprint": "Tiré à part",
+           "paper": "Document complet", "cite": "Pour citer", "draft": "Version provisoire", "from": "extrait de"},
+    "fi": {"figure": "Kuva", "table": "Taulukko", "section": "Luku", "contents": "Sisällys",
+           "references": "Lähteet", "summary": "Tiivistelmä", "shared": "Yhteiset luvut",
+           "cases": "Tapaustutkimukset", "outside": "{ref} koko julkaisussa", "offprint": "Eripainos",
+           "paper": "Koko julkaisu", "cite": "Viittausohje", "draft": "Luonnos", "from": "julkaisusta"},
+    "es": {"figure": "Figura", "table": "Tabla", "section": "Sección", "contents": "Índice",
+           "references": "Referencias", "summary": "Resumen", "shared": "Capítulos comunes",
+           "cases": "Estudios de caso", "outside": "{ref} del documento completo", "offprint": "Separata",
+           "paper": "Documento completo", "cite": "Cómo citar", "draft": "Borrador", "from": "de"},
+}
+
+
+def terms(lang: str) -> dict[str, str]:
+    """Terms for a BCP 47 tag: 'de-AT' falls back to 'de', an unknown language to English."""
+    base = lang.split("-", 1)[0].lower()
+    return {**TERMS["en"], **TERMS.get(base, {})}

@@ -1,0 +1,1 @@
+"""RENDER: one Pandoc AST per edition into HTML, PDF and EPUB files."""
