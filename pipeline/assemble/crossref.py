@@ -36,6 +36,12 @@ def _prefix_caption(caption: list[Any], words: list[Node]) -> None:
         blocks.insert(0, {"t": "Plain", "c": words[:-1]})
 
 
+def _label_words(term: str, n: int) -> list[Node]:
+    """'Figure 3: ' in a caption, the number kept in its own span for styling."""
+    return [span(attr("", ["caption-label"]), [*text(term), {"t": "Space"}, {"t": "Str", "c": f"{n}:"}]),
+            {"t": "Space"}]
+
+
 class _Numberer:
     """Walks the blocks in reading order, writing numbers in and remembering every label."""
 
@@ -92,7 +98,7 @@ class _Numberer:
             return
         self.figures += 1
         self.targets[ident] = Target("fig", str(self.figures), "")
-        _prefix_caption(node["c"][1], [*text(self.terms["figure"]), {"t": "Str", "c": f"{self.figures}:"}, {"t": "Space"}])
+        _prefix_caption(node["c"][1], _label_words(self.terms["figure"], self.figures))
 
     def table(self, node: Node) -> None:
         ident = node["c"][0][0]
@@ -100,7 +106,7 @@ class _Numberer:
             return
         self.tables += 1
         self.targets[ident] = Target("tbl", str(self.tables), "")
-        _prefix_caption(node["c"][1], [*text(self.terms["table"]), {"t": "Str", "c": f"{self.tables}:"}, {"t": "Space"}])
+        _prefix_caption(node["c"][1], _label_words(self.terms["table"], self.tables))
 
 
 def number(blocks: list[Node], terms: dict[str, str], mode: str = "chapters") -> dict[str, Target]:

@@ -1,0 +1,232 @@
+"""RENDER, HTML: one page per edition, `out_dir/index.html`, with in-page anchors.
+
+Why one page: every cross-reference, citation and footnote is then an in-page link that cannot
+break, the page works offline from a file:// URL, saves as one file plus its figures, and a reader
+finds anything with Ctrl+F. The page loads nothing from the web: the stylesheet and every figure are
+copied beside it, and math is written as MathML (no MathJax).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import posixpath
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterator
+from urllib.parse import unquote, urlsplit
+
+from pipeline.render.files import write_atomic
+from pipeline.render.job import Job
+from pipeline.render.pandoc import RenderError, run_pandoc
+
+STYLESHEET = "style.css"
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
+
+# The few words the page itself adds around the paper's own text, by primary language subtag.
+LABELS: dict[str, dict[str, str]] = {
+    "en": {"skip": "Skip to content", "draft": "Draft", "cite": "How to cite",
+           "table": "Table", "contents": "Contents"},
+    "de": {"skip": "Zum Inhalt springen", "draft": "Entwurf", "cite": "Zitiervorschlag",
+           "table": "Tabelle", "contents": "Inhalt"},
+    "fr": {"skip": "Aller au contenu", "draft": "Brouillon", "cite": "Pour citer ce document",
+           "table": "Tableau", "contents": "Sommaire"},
+    "fi": {"skip": "Siirry sisältöön", "draft": "Luonnos", "cite": "Viittausohje",
+           "table": "Taulukko", "contents": "Sisällys"},
+}
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The page's own words in `lang` (BCP 47), English where we have no translation."""
+    primary = lang.split("-", 1)[0].lower() if lang else "en"
+    return LABELS.get(primary, LABELS["en"])
+
+
+def render(job: Job) -> list[Path]:
+    """Write `out_dir/index.html` with its stylesheet and figures; return [index.html].
+
+    Images are checked before anything is written, and the page is written last, so a failure
+    leaves no page pointing at missing files.
+    """
+    doc = parse_ast(job.ast)
+    images = {image_relpath(src): resolve_image(job.root, src) for src in image_sources(doc)}
+    stylesheet = job.template(f"html/{STYLESHEET}")
+    if not stylesheet.is_file():
+        raise RenderError(f"the HTML stylesheet {stylesheet} is missing")
+    page = run_pandoc(
+        pandoc_args(job, doc),
+        cwd=job.root,
+        stdin=json.dumps(prepare(doc, labels(meta_text(doc, "lang") or job.lang)),
+                         ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        env={"SOURCE_DATE_EPOCH": str(job.source_date)},
+    )
+    write_atomic(job.out_dir / "assets" / STYLESHEET, stylesheet.read_bytes())
+    for rel, source in sorted(images.items()):
+        write_atomic(job.out_dir / rel, source.read_bytes())
+    index = job.out_dir / "index.html"
+    write_atomic(index, page)
+    return [index]
+
+
+def parse_ast(ast: bytes) -> dict[str, Any]:
+    """The JSON AST as a dict; a RenderError (not a traceback) if ASSEMBLE handed us garbage."""
+    try:
+        doc = json.loads(ast)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RenderError(f"the document handed to the HTML renderer is not Pandoc JSON: {err}") from None
+    if not isinstance(doc, dict) or "blocks" not in doc:
+        raise RenderError("the document handed to the HTML renderer is not Pandoc JSON")
+    return doc
+
+
+def pandoc_args(job: Job, doc: dict[str, Any]) -> list[str]:
+    """Pandoc's command line: a standalone HTML5 page from our template, sandboxed, MathML math.
+
+    No --number-sections (numbers are already in the AST) and no --embed-resources (figures are
+    files beside the page, so the page stays small and each figure can be saved on its own).
+    """
+    words = labels(meta_text(doc, "lang") or job.lang)
+    args = [
+        "-f", "json", "-t", "html5", "--standalone",
+        f"--template={job.template('html/page.html')}",
+        "--sandbox", "--toc", "--toc-depth=2", "--section-divs", "--mathml",
+        f"--variable=pagetitle:{html.escape(page_title(doc))}",
+        f"--variable=label-skip:{html.escape(words['skip'])}",
+        f"--variable=label-draft:{html.escape(words['draft'])}",
+        f"--variable=label-cite:{html.escape(words['cite'])}",
+    ]
+    if not meta_text(doc, "toc-title"):
+        args.append(f"--metadata=toc-title:{words['contents']}")
+    if not meta_text(doc, "lang"):
+        args.append(f"--metadata=lang:{job.lang}")
+    if meta_text(doc, "status").strip().lower() == "draft":
+        args.append("--variable=draft:true")
+    return args
+
+
+def page_title(doc: dict[str, Any]) -> str:
+    """The browser tab's title: the document title, then the edition's name when it adds one."""
+    title = meta_text(doc, "title")
+    edition = meta_text(doc, "edition-title")
+    return f"{title} – {edition}" if edition and edition not in title else title
+
+
+# --- the AST as plain JSON: small walkers, no pandoc round trip --------------------------------
+
+def walk(value: Any, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """Rebuild `value` bottom-up, passing every AST element (a dict with "t") through `fn`."""
+    if isinstance(value, list):
+        return [walk(item, fn) for item in value]
+    if isinstance(value, dict):
+        rebuilt = {key: walk(item, fn) for key, item in value.items()}
+        return fn(rebuilt) if "t" in rebuilt else rebuilt
+    return value
+
+
+def elements(value: Any) -> Iterator[dict[str, Any]]:
+    """Every AST element under `value`, document order."""
+    if isinstance(value, list):
+        for item in value:
+            yield from elements(item)
+    elif isinstance(value, dict):
+        if "t" in value:
+            yield value
+        for item in value.values():
+            yield from elements(item)
+
+
+def stringify(value: Any) -> str:
+    """Plain text of inlines, blocks or a meta value (what a screen reader or <title> needs)."""
+    parts: list[str] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+        elif isinstance(node, dict):
+            kind, content = node.get("t"), node.get("c")
+            if kind in ("Str", "MetaString"):
+                parts.append(str(content))
+            elif kind in ("Space", "SoftBreak", "LineBreak"):
+                parts.append(" ")
+            elif kind in ("Code", "Math"):
+                parts.append(str(content[1]))
+            elif kind in ("Note", "RawInline", "RawBlock"):
+                return
+            elif kind in ("Image", "Link", "Span", "Quoted", "Cite"):
+                visit(content[1])  # skip attributes, targets and citation records
+            else:
+                visit(content)
+
+    visit(value)
+    return " ".join("".join(parts).split())
+
+
+def meta_text(doc: dict[str, Any], key: str) -> str:
+    """A metadata field as plain text ('' when absent)."""
+    return stringify(doc.get("meta", {}).get(key, []))
+
+
+def image_sources(doc: dict[str, Any]) -> list[str]:
+    """The src of every Image in the document, in order (with repeats)."""
+    return [node["c"][2][0] for node in elements(doc.get("blocks", [])) if node.get("t") == "Image"]
+
+
+def image_relpath(src: str) -> str:
+    """The project-relative posix path an image src names; RenderError for anything else.
+
+    A URL would make the page load something from the web, and an absolute or `..` path could
+    copy a file from outside the project into the published folder: both are refused.
+    """
+    parts = urlsplit(src)
+    if parts.scheme or parts.netloc or src.startswith("//"):
+        raise RenderError(f"image '{src}' is not a file inside the project; the HTML page loads nothing from the web")
+    path = unquote(parts.path)
+    rel = posixpath.normpath(path) if path else ""
+    if not rel or rel == "." or PurePosixPath(rel).is_absolute() or rel.split("/", 1)[0] == "..":
+        raise RenderError(f"image '{src}' is outside the project folder")
+    if PurePosixPath(rel).suffix.lower() not in IMAGE_SUFFIXES:
+        raise RenderError(f"image '{src}' is not a PNG, JPEG, GIF, WebP or SVG file")
+    return rel
+
+
+def resolve_image(root: Path, src: str) -> Path:
+    """The real file behind an image src, refusing anything (symlinks too) outside `root`."""
+    rel = image_relpath(src)
+    base = root.resolve()
+    target = (base / rel).resolve()
+    if not target.is_relative_to(base):
+        raise RenderError(f"image '{src}' is outside the project folder")
+    if not target.is_file():
+        raise RenderError(f"image '{src}' was not found in the project")
+    return target
+
+
+def prepare(doc: dict[str, Any], words: dict[str, str]) -> dict[str, Any]:
+    """The AST as the HTML page needs it: fig-alt as the image's alt, tables that scroll."""
+    blocks = walk(doc.get("blocks", []), lambda node: wrap_table(use_fig_alt(node), words["table"]))
+    return {**doc, "blocks": blocks}
+
+
+def use_fig_alt(node: dict[str, Any]) -> dict[str, Any]:
+    """An Image's `fig-alt` becomes its alt text (pandoc's HTML writer would ignore it)."""
+    if node.get("t") != "Image":
+        return node
+    (ident, classes, pairs), inlines, target = node["c"]
+    alt = next((value for key, value in pairs if key == "fig-alt"), None)
+    if alt is None or not alt.strip():
+        return node
+    kept = [[key, value] for key, value in pairs if key not in ("fig-alt", "alt")]
+    return {**node, "c": [[ident, classes, kept + [["alt", alt]]], inlines, target]}
+
+
+def wrap_table(node: dict[str, Any], fallback: str) -> dict[str, Any]:
+    """A Table inside a labelled, focusable region that scrolls sideways on a narrow screen.
+
+    Scrolling the wrapper (not the table) keeps the table's semantics for screen readers; the
+    label and tabindex let a keyboard user reach and scroll it.
+    """
+    if node.get("t") != "Table":
+        return node
+    caption = stringify(node["c"][1]) or fallback
+    attrs = [["role", "region"], ["tabindex", "0"], ["aria-label", caption]]
+    return {"t": "Div", "c": [["", ["table-scroll"], attrs], [node]]}
