@@ -96,6 +96,7 @@ class Project:
     editions: tuple[Edition, ...] | None = None  # None: the defaults
     contents: tuple[str, ...] | None = None  # explicit chapter order, else the folders
     executive_summary: str | None = None  # the chapter the summary edition opens with
+    references: str = "end"  # 'end': one list per edition; 'chapter': a list after each chapter
     rules: Rules = field(default_factory=Rules)
 
     def peer(self, peer_id: str) -> Peer | None:
@@ -194,6 +195,9 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
     peers = _peers(r, data)
     contents = _contents(r, root, data)
     executive_summary = _executive_summary(r, root, data, contents)
+    references = r.get(data, ("references",), str, "'end' (one list) or 'chapter' (a list per chapter)") or "end"
+    if references not in ("end", "chapter"):
+        r.error(("references",), f"'references' must be 'end' or 'chapter', not '{references}'")
     editions = _editions(r, data, {p.id for p in peers})
     rules = _rules(r, data.get("rules"))
     if r.problems:
@@ -210,6 +214,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         editions=editions,
         contents=contents,
         executive_summary=executive_summary,
+        references=references,
         rules=rules,
     )
 

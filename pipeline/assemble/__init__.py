@@ -22,6 +22,7 @@ from pipeline.assemble.document import (
     edition_meta,
     parse_chapter,
     references_blocks,
+    split_references,
 )
 from pipeline.assemble.editions import Plan, plan_editions
 from pipeline.assemble.i18n import terms as terms_for
@@ -90,6 +91,10 @@ def assemble(plan: Plan, project: Project, sources: Sources, parsed: dict[str, P
         data = run_pandoc(["-f", "json", "-t", "json", "--sandbox", "--citeproc",
                            "--bibliography", str(refs), "--csl", str(csl_path(project))],
                           cwd=project.root, stdin=data)
+        if project.references == "chapter":
+            doc = json.loads(data)
+            doc["blocks"] = split_references(doc["blocks"], terms)
+            data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
     return Assembled(plan, data, tuple(cited))
 
 

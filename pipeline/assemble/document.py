@@ -214,3 +214,48 @@ def edition_meta(plan: Plan, project: Project, parsed: dict[str, Parsed], terms:
 def references_blocks(terms: dict[str, str]) -> list[A.Node]:
     return [A.header(1, A.attr("references", ["unnumbered"]), A.text(terms["references"])),
             A.div(A.attr("refs", ["references"]), [])]
+
+
+def split_references(blocks: list[A.Node], terms: dict[str, str]) -> list[A.Node]:
+    """One list after each chapter instead of one at the end (citeproc itself only makes one).
+
+    Each chapter gets copies of the entries it cites, with ids made unique per
+    chapter, and its citation links are pointed at its own copies.
+    """
+    refs = next((b for b in blocks if b.get("t") == "Div" and b["c"][0][0] == "refs"), None)
+    if refs is None:
+        return blocks
+    entries = {e["c"][0][0]: e for e in refs["c"][1] if e.get("t") == "Div"}
+    out = []
+    for block in blocks:
+        if block is refs or (block.get("t") == "Header" and block["c"][1][0] == "references"):
+            continue
+        if block.get("t") == "Div" and "chapter" in block["c"][0][1]:
+            block = _chapter_references(block, entries, terms)
+        out.append(block)
+    return out
+
+
+def _chapter_references(chapter: A.Node, entries: dict[str, A.Node], terms: dict[str, str]) -> A.Node:
+    stem = chapter["c"][0][0].removeprefix("chapter-")
+    keys = [f"ref-{c['citationId']}" for cite in A.nodes(chapter, "Cite") for c in cite["c"][0]]
+    mine = [k for k in dict.fromkeys(keys) if k in entries]
+    if not mine:
+        return chapter
+    order = list(entries)
+    mine.sort(key=order.index)
+
+    def relink(node: A.Node):
+        if node["t"] == "Link" and node["c"][2][0].removeprefix("#") in mine:
+            node["c"][2][0] = f"#{stem}-{node['c'][2][0][1:]}"
+        return node
+
+    body = A.walk(chapter["c"][1], relink)
+    copies = []
+    for key in mine:
+        entry = copy.deepcopy(entries[key])
+        entry["c"][0][0] = f"{stem}-{key}"
+        copies.append(entry)
+    body += [A.header(2, A.attr(f"references-{stem}", ["unnumbered"]), A.text(terms["references"])),
+             A.div(A.attr(f"refs-{stem}", ["references"]), copies)]
+    return A.div(chapter["c"][0], body)

@@ -141,3 +141,20 @@ def test_grouped_and_mixed_references():
     here = number(blocks, terms("de"))
     out = resolve(blocks, here, {}, terms("de"))
     assert A.stringify(out[-1]["c"]) == "Abbildung 1; Abschnitt 1"
+
+
+def test_references_per_chapter_when_paper_yml_asks(built):
+    def per_chapter(root):
+        config = root / "paper.yml"
+        config.write_text(config.read_text() + "references: chapter\n")
+        case = root / "case_studies/alpha.md"
+        case.write_text(case.read_text().replace("in workshops", "in workshops [@provan2008modes; @wenger1998communities]"))
+
+    doc = built(per_chapter)["paper"]
+    assert not any(h["c"][1][0] == "references" for h in A.nodes(doc["blocks"], "Header"))
+    lists = {d["c"][0][0]: [e["c"][0][0] for e in d["c"][1]]
+             for d in A.nodes(doc["blocks"], "Div") if d["c"][0][0].startswith("refs-")}
+    assert lists["refs-alpha"] == ["alpha-ref-provan2008modes", "alpha-ref-wenger1998communities"]
+    assert "01-intro-ref-wenger1998communities" in lists["refs-01-intro"]
+    targets = {t[1:] for _, t in _links(doc) if "-ref-" in t}
+    assert targets == {entry for entries in lists.values() for entry in entries}
