@@ -152,23 +152,30 @@ def build(project: Project, sources: Sources, *, editions: list[str], formats: l
         tasks = [(i, fmt) for i in range(len(assembled)) for fmt in formats]
         for built in pool.map(run, tasks):
             results.extend(built)
-    publish_all(project, plan_editions(project, sources.chapters), out, date, template)
+    statuses = {ch.meta.get("status", "draft") for ch in sources.chapters}
+    publish_all(project, sources.chapters, plan_editions(project, sources.chapters), out, date, template,
+                "draft" if "draft" in statuses else "review" if "review" in statuses else "approved")
     return results
 
 
-def publish_all(project: Project, plans: list[Plan], out: Path, date: int, template) -> list[Path]:
+def publish_all(project: Project, chapters: list, plans: list[Plan], out: Path, date: int,
+                template, status: str = "draft") -> list[Path]:
     """The landing page and manifest list every artifact present, built now or before."""
+    from pipeline.assemble.editions import display_title
+    from pipeline.assemble.i18n import terms
     from pipeline.publish import EditionResult, artifact, publish
 
+    words = terms(project.lang)
     editions = []
     for plan in plans:
         found = [artifact(out, out / artifact_name(plan.id, fmt), fmt)
                  for fmt in FORMATS if (out / artifact_name(plan.id, fmt)).is_file()]
         if found:
-            editions.append(EditionResult(plan.id, plan.title or plan.id, plan.kind, tuple(found)))
+            title = display_title(plan, project, chapters, words)
+            editions.append(EditionResult(plan.id, title, plan.kind, tuple(found)))
     names = [p.name for p in project.editors]
     paper = {"title": project.title, "subtitle": project.subtitle, "lang": project.lang,
-             "date": iso_date(date), "editors": names, "status": "draft",
+             "date": iso_date(date), "editors": names, "status": status,
              "cite_as": f"{', '.join(names)} ({iso_date(date)[:4]}). {project.title}."}
     return publish(out, paper, editions, template)
 

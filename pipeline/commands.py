@@ -67,6 +67,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if any(d.severity in failing for d in diagnostics) else 0
 
 
+def _shown(path: Path) -> str:
+    """A path as the user can type it: relative below the current folder, else absolute."""
+    absolute = path.resolve()
+    return str(absolute.relative_to(Path.cwd().resolve())) if absolute.is_relative_to(Path.cwd().resolve()) \
+        else str(absolute)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from pipeline.build import BuildError, RenderError, build, parse_formats, progress_printer, safe_out
     from pipeline.sources.paper import load_sources
@@ -96,12 +103,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"paper: {err}", file=sys.stderr)
         return 2
     except RenderError as err:
-        print(f"paper: {err}; the previous files in {os.path.relpath(out)} were left as they were",
+        print(f"paper: {err}; the previous files in {_shown(out)} were left as they were",
               file=sys.stderr)
         return 3
     editions = len({b.edition for b in built})
     print(f"Built {len(built)} files of {editions} editions in {time.perf_counter() - start:.1f} s: "
-          f"{os.path.relpath(out / 'index.html')}")
+          f"{_shown(out / 'index.html')}")
     return 0
 
 

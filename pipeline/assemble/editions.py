@@ -43,3 +43,16 @@ def plan_editions(project: Project, chapters: list[Chapter]) -> list[Plan]:
         else:
             plans.append(Plan(edition.id, edition.kind, edition.title, everything))
     return plans
+
+
+def display_title(plan: Plan, project: Project, chapters: list[Chapter], terms: dict[str, str]) -> str:
+    """How the landing page and the manifest name an edition."""
+    if plan.title:
+        return plan.title
+    if plan.kind == "offprint":
+        lead = next((ch for ch in chapters if ch.path in plan.chapters), None)
+        title = lead.meta.get("title") if lead else None
+        return f"{terms['offprint']}: {title}" if isinstance(title, str) else plan.id
+    if plan.kind == "summary":
+        return f"{terms['summary']}: {project.title}"
+    return project.title

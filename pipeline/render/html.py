@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator
 from urllib.parse import unquote, urlsplit
 
+from pipeline.assemble.i18n import terms
 from pipeline.render.files import write_atomic
 from pipeline.render.job import Job
 from pipeline.render.pandoc import RenderError, run_pandoc
@@ -22,23 +23,15 @@ from pipeline.render.pandoc import RenderError, run_pandoc
 STYLESHEET = "style.css"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
 
-# The few words the page itself adds around the paper's own text, by primary language subtag.
-LABELS: dict[str, dict[str, str]] = {
-    "en": {"skip": "Skip to content", "draft": "Draft", "cite": "How to cite",
-           "table": "Table", "contents": "Contents"},
-    "de": {"skip": "Zum Inhalt springen", "draft": "Entwurf", "cite": "Zitiervorschlag",
-           "table": "Tabelle", "contents": "Inhalt"},
-    "fr": {"skip": "Aller au contenu", "draft": "Brouillon", "cite": "Pour citer ce document",
-           "table": "Tableau", "contents": "Sommaire"},
-    "fi": {"skip": "Siirry sisältöön", "draft": "Luonnos", "cite": "Viittausohje",
-           "table": "Taulukko", "contents": "Sisällys"},
-}
+# The one phrase the page adds that ASSEMBLE's terms lack, by primary language subtag.
+SKIP_LINK = {"en": "Skip to content", "de": "Zum Inhalt springen", "fr": "Aller au contenu",
+             "fi": "Siirry sisältöön", "es": "Ir al contenido"}
 
 
 def labels(lang: str) -> dict[str, str]:
-    """The page's own words in `lang` (BCP 47), English where we have no translation."""
-    primary = lang.split("-", 1)[0].lower() if lang else "en"
-    return LABELS.get(primary, LABELS["en"])
+    """The page's own words in `lang` (BCP 47): the edition's terms plus the skip link's text."""
+    primary = (lang or "en").split("-", 1)[0].lower()
+    return {**terms(lang or "en"), "skip": SKIP_LINK.get(primary, SKIP_LINK["en"])}
 
 
 def render(job: Job) -> list[Path]:
@@ -52,13 +45,10 @@ def render(job: Job) -> list[Path]:
     stylesheet = job.template(f"html/{STYLESHEET}")
     if not stylesheet.is_file():
         raise RenderError(f"the HTML stylesheet {stylesheet} is missing")
-    page = run_pandoc(
-        pandoc_args(job, doc),
-        cwd=job.root,
-        stdin=json.dumps(prepare(doc, labels(meta_text(doc, "lang") or job.lang)),
-                         ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-        env={"SOURCE_DATE_EPOCH": str(job.source_date)},
-    )
+    words = labels(meta_text(doc, "lang") or job.lang)
+    ast = json.dumps(prepare(doc, words), ensure_ascii=False, separators=(",", ":"))
+    page = run_pandoc(pandoc_args(job, doc), cwd=job.root, stdin=ast.encode("utf-8"),
+                      env={"SOURCE_DATE_EPOCH": str(job.source_date)})
     write_atomic(job.out_dir / "assets" / STYLESHEET, stylesheet.read_bytes())
     for rel, source in sorted(images.items()):
         write_atomic(job.out_dir / rel, source.read_bytes())
@@ -83,12 +73,16 @@ def pandoc_args(job: Job, doc: dict[str, Any]) -> list[str]:
 
     No --number-sections (numbers are already in the AST) and no --embed-resources (figures are
     files beside the page, so the page stays small and each figure can be saved on its own).
+    Headings move down one level so the page title is the only h1 (chapters h2, sections h3):
+    screen readers treat every h1 as top level. The TOC depth counts the shifted levels, so 3
+    here lists chapters and their sections, as --toc-depth=2 would without the shift.
     """
     words = labels(meta_text(doc, "lang") or job.lang)
     args = [
         "-f", "json", "-t", "html5", "--standalone",
         f"--template={job.template('html/page.html')}",
-        "--sandbox", "--toc", "--toc-depth=2", "--section-divs", "--mathml",
+        "--sandbox", "--toc", "--toc-depth=3", "--shift-heading-level-by=1",
+        "--section-divs", "--mathml",
         f"--variable=pagetitle:{html.escape(page_title(doc))}",
         f"--variable=label-skip:{html.escape(words['skip'])}",
         f"--variable=label-draft:{html.escape(words['draft'])}",
@@ -202,9 +196,42 @@ def resolve_image(root: Path, src: str) -> Path:
 
 
 def prepare(doc: dict[str, Any], words: dict[str, str]) -> dict[str, Any]:
-    """The AST as the HTML page needs it: fig-alt as the image's alt, tables that scroll."""
+    """The AST as the HTML page needs it: fig-alt as the image's alt, tables that scroll, unique ids."""
     blocks = walk(doc.get("blocks", []), lambda node: wrap_table(use_fig_alt(node), words["table"]))
+    unique_ids(blocks)
     return {**doc, "blocks": blocks}
+
+
+# Ids the page template or pandoc's writer add around the body ("title" because the TOC link to a
+# heading `title` gets the id `toc-title`).
+RESERVED_IDS = frozenset({"main", "toc-title", "title", "TOC", "footnotes"})
+# Where each element kind keeps its Attr ([id, classes, key-values]) in pandoc's JSON.
+ATTR_INDEX = {"Header": 1, "Div": 0, "Span": 0, "Figure": 0, "Table": 0, "CodeBlock": 0,
+              "Code": 0, "Link": 0, "Image": 0}
+
+
+def unique_ids(blocks: list[Any]) -> None:
+    """Rename, in place, every id already used earlier in the page (`x` -> `x-2`).
+
+    One page holds every chapter, and chapters parsed one by one can each have a heading called
+    "Context" with the automatic id `context`; a repeated id is invalid HTML and makes a link
+    land on the wrong one. The first keeps its id (links to it stay right); later ones are renamed.
+    """
+    taken: set[str] = set(RESERVED_IDS)
+    for node in elements(blocks):
+        index = ATTR_INDEX.get(node.get("t", ""))
+        if index is None:
+            continue
+        attr = node["c"][index]
+        ident = attr[0]
+        if not ident:
+            continue
+        if ident in taken:
+            suffix = 2
+            while f"{ident}-{suffix}" in taken:
+                suffix += 1
+            ident = attr[0] = f"{ident}-{suffix}"
+        taken.add(ident)
 
 
 def use_fig_alt(node: dict[str, Any]) -> dict[str, Any]:
