@@ -23,6 +23,7 @@ from pipeline.assemble.document import (
     parse_chapter,
     references_blocks,
     split_references,
+    unique_heading_ids,
 )
 from pipeline.assemble.editions import Plan, plan_editions
 from pipeline.assemble.i18n import terms as terms_for
@@ -43,7 +44,9 @@ class Assembled:
 def parse_all(project: Project, sources: Sources, map_fn=map) -> dict[str, Parsed]:
     """Every readable chapter parsed once (``map_fn`` may run them in parallel)."""
     chapters = [ch for ch in sources.chapters if ch.readable]
-    return {p.path: p for p in map_fn(lambda ch: parse_chapter(project, ch), chapters)}
+    parsed = list(map_fn(lambda ch: parse_chapter(project, ch), chapters))
+    explicit = {ch.path: {h.id for h in ch.scan.headings if h.id} for ch in chapters}
+    return {p.path: p for p in unique_heading_ids(parsed, explicit)}
 
 
 def paper_targets(project: Project, parsed: dict[str, Parsed], plans: list[Plan]) -> dict[str, Target]:

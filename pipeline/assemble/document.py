@@ -8,6 +8,7 @@ parse serves every edition that holds the chapter.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import posixpath
 import uuid
@@ -80,6 +81,42 @@ def parse_chapter(project: Project, chapter: Chapter) -> Parsed:
     return Parsed(chapter.path, chapter.kind, chapter.stem, title or A.text(chapter.stem), summary_blocks,
                   rebase_images(doc["blocks"], chapter.path), authors, lang, status,
                   doc["pandoc-api-version"])
+
+
+def unique_heading_ids(parsed: list[Parsed], explicit: dict[str, set[str]]) -> list[Parsed]:
+    """Pandoc's automatic ids ('context', 'how-it-works') repeat in every case study once merged.
+
+    Each chapter's automatic ids get its file stem as a prefix ('luma-context'); links
+    follow: within the chapter always, from other chapters when only one chapter had the id.
+    Ids an author wrote ({#sec:x}, {#background}) are never changed.
+    """
+    renames: dict[str, dict[str, str]] = {}
+    owners: dict[str, list[str]] = {}
+    for p in parsed:
+        mine: dict[str, str] = {}
+        for h in A.nodes(p.blocks, "Header"):
+            ident = h["c"][1][0]
+            if ident and ident not in explicit.get(p.path, set()):
+                mine[ident] = f"{p.stem}-{ident}"
+                owners.setdefault(ident, []).append(p.path)
+        renames[p.path] = mine
+    unique = {old: renames[paths[0]][old] for old, paths in owners.items() if len(paths) == 1}
+    out = []
+    for p in parsed:
+        mine = renames[p.path]
+
+        def visit(node: A.Node, mine=mine) -> Any:
+            if node["t"] == "Header" and node["c"][1][0] in mine:
+                node["c"][1][0] = mine[node["c"][1][0]]
+            elif node["t"] == "Link" and node["c"][2][0].startswith("#"):
+                target = node["c"][2][0][1:]
+                new = mine.get(target) or unique.get(target)
+                if new:
+                    node["c"][2][0] = "#" + new
+            return node
+
+        out.append(dataclasses.replace(p, blocks=A.walk(p.blocks, visit)))
+    return out
 
 
 def author_line(authors: tuple[dict, ...]) -> list[A.Node]:

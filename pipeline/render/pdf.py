@@ -58,7 +58,7 @@ def template_variables(kind: str, lang: str) -> list[str]:
     """The template's switches and printed words, as `-V` arguments (words already Typst strings)."""
     words = terms(lang)
     variables = {
-        "edition-kind": kind,
+        "edition-kind": typst_string(kind),
         "term-draft": typst_string(words["draft"]),
         "term-cite": typst_string(words["cite"]),
         "term-offprint": typst_string(words["offprint"]),

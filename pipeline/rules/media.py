@@ -146,6 +146,10 @@ def internal_link(ctx: Context) -> Iterable[Hit]:
                     yield Hit(ch.path, link.line, link.col,
                               f"link target '#{anchor}' is not an id in the paper"
                               f"{f'; did you mean #{hint}?' if hint else ''}")
+                elif anchor not in ctx.labels and _ambiguous(ctx, ch, anchor):
+                    yield Hit(ch.path, link.line, link.col,
+                              f"'#{anchor}' is the automatic id of a heading in several chapters; give the "
+                              f"heading you mean an id ({{#sec:{anchor}}}) and link to that")
                 continue
             status, _ = locate(ctx, ch, url)
             if status == "outside":
@@ -153,6 +157,14 @@ def internal_link(ctx: Context) -> Iterable[Hit]:
             elif status == "missing":
                 yield Hit(ch.path, link.line, link.col,
                           f"link '{url}' points to a file that does not exist{_missing_hint(ctx, ch, url)}")
+
+
+def _ambiguous(ctx: Context, ch, anchor: str) -> bool:
+    """A link to another chapter's automatic heading id that more than one chapter generates."""
+    own = {h.auto_id for h in ch.scan.headings if h.id is None}
+    if anchor in own:
+        return False
+    return sum(anchor in {h.auto_id for h in other.scan.headings if h.id is None} for other in ctx.chapters) > 1
 
 
 @rule("LNK002", "insecure-link", "warning", "web links use https:// rather than http://")

@@ -158,3 +158,16 @@ def test_references_per_chapter_when_paper_yml_asks(built):
     assert "01-intro-ref-wenger1998communities" in lists["refs-01-intro"]
     targets = {t[1:] for _, t in _links(doc) if "-ref-" in t}
     assert targets == {entry for entries in lists.values() for entry in entries}
+
+
+def test_automatic_heading_ids_are_unique_across_chapters(built):
+    def same_headings(root):
+        intro = root / "chapters/01-intro.md"
+        intro.write_text(intro.read_text() + "\n## Context\n\nSee [the context](#context).\n")
+
+    doc = built(same_headings)["paper"]
+    ids = [h["c"][1][0] for h in A.nodes(doc["blocks"], "Header")]
+    assert len(ids) == len(set(ids))
+    assert "01-intro-context" in ids and "alpha-context" in ids
+    assert "sec:background" in ids  # written by the author: unchanged
+    assert ("the context", "#01-intro-context") in _links(doc)
