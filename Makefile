@@ -37,6 +37,7 @@ figures: $(STAMP)
 	$(BIN)/python scripts/make_figures.py
 
 test: $(STAMP)
+	@sh scripts/test-tools.sh
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -31,3 +32,4 @@ def make_paper(tmp_path: Path):
         return target
 
     return make
+
