@@ -8,7 +8,7 @@ PAPER  := $(BIN)/paper
 STAMP  := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all setup check build test html pdf epub summary figures clean lock
+.PHONY: all setup check build test html pdf epub summary figures screenshots clean lock
 
 all: check build
 
@@ -32,12 +32,17 @@ html pdf epub: $(STAMP)
 summary: $(STAMP)
 	$(PAPER) build summary
 
+# The README's pictures of the PDF title page and the HTML page.
+screenshots: build
+	@sh scripts/system-tools.sh chromium
+	$(BIN)/python scripts/screenshots.py
+
 # Redraw the paper's figures from scripts/make_figures.py.
 figures: $(STAMP)
 	$(BIN)/python scripts/make_figures.py
 
 test: $(STAMP)
-	@sh scripts/test-tools.sh
+	@sh scripts/system-tools.sh java chromium
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -26,7 +26,7 @@ from pipeline.assemble import (
     plan_editions,
     scratch,
 )
-from pipeline.assemble.document import iso_date
+from pipeline.assemble.document import iso_date, title_with_subtitle
 from pipeline.project import Project
 from pipeline.render.job import Job
 from pipeline.render.pandoc import RenderError
@@ -176,7 +176,7 @@ def publish_all(project: Project, chapters: list, plans: list[Plan], out: Path, 
     names = [p.name for p in project.editors]
     paper = {"title": project.title, "subtitle": project.subtitle, "lang": project.lang,
              "date": iso_date(date), "editors": names, "status": status,
-             "cite_as": f"{', '.join(names)} ({iso_date(date)[:4]}). {project.title}."}
+             "cite_as": f"{', '.join(names)} ({iso_date(date)[:4]}). {title_with_subtitle(project)}."}
     return publish(out, paper, editions, template)
 
 

@@ -88,6 +88,8 @@ class Project:
     root: Path
     title: str
     subtitle: str | None = None
+    short_title: str | None = None  # for running heads
+    papersize: str = "a4"
     editors: tuple[Person, ...] = ()
     lang: str = "en"
     bibliography: tuple[str, ...] = ()
@@ -186,6 +188,10 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         )
     title = r.get(data, ("title",), str, "the paper's title as text", required=True) or ""
     subtitle = r.get(data, ("subtitle",), str, "text")
+    short_title = r.get(data, ("short_title",), str, "a short title for running heads")
+    papersize = r.get(data, ("papersize",), str, "'a4' or 'us-letter'") or "a4"
+    if papersize.lower() not in ("a4", "us-letter", "letter", "a5"):
+        r.error(("papersize",), f"'papersize' must be a4, a5 or us-letter, not '{papersize}'")
     lang = r.get(data, ("lang",), str, "a language tag such as en or de-DE") or "en"
     if not valid_lang(lang):
         r.error(("lang",), f"'lang' is not a valid BCP 47 language tag: '{lang}' (e.g. en, de-DE)")
@@ -206,6 +212,8 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         root=root,
         title=title,
         subtitle=subtitle,
+        short_title=short_title,
+        papersize=papersize.lower(),
         editors=editors,
         lang=lang,
         bibliography=bibliography,

@@ -198,13 +198,21 @@ def _join_names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " & " + names[-1] if names else ""
 
 
+def title_with_subtitle(project: Project) -> str:
+    """'Title: Subtitle', or 'Title? Subtitle' when the title already ends in punctuation."""
+    if not project.subtitle:
+        return project.title
+    joiner = " " if project.title.rstrip()[-1:] in "?!.:" else ": "
+    return project.title.rstrip() + joiner + project.subtitle
+
+
 def edition_meta(plan: Plan, project: Project, parsed: dict[str, Parsed], terms: dict[str, str],
                  source_date: int) -> dict[str, A.Node]:
     """Title block, identifiers and the 'how to cite' line of one edition."""
     chapters = [parsed[p] for p in plan.chapters if p in parsed]
     year = iso_date(source_date)[:4]
     editors = _names(project.editors)
-    full_title = project.title + (f": {project.subtitle}" if project.subtitle else "")
+    full_title = title_with_subtitle(project)
     status = "draft" if any(p.status == "draft" for p in chapters) or not chapters else \
         "review" if any(p.status == "review" for p in chapters) else "approved"
     if plan.kind == "offprint" and chapters:
@@ -240,7 +248,10 @@ def edition_meta(plan: Plan, project: Project, parsed: dict[str, Parsed], terms:
         "draft-label": A.meta_inlines(A.text(terms["draft"])),
         "cite-label": A.meta_inlines(A.text(terms["cite"])),
         "link-citations": A.meta_bool(True),
+        "papersize": A.meta_string(project.papersize),
     }
+    if project.short_title:
+        meta["short-title"] = A.meta_inlines(A.text(project.short_title))
     if project.subtitle and plan.kind != "offprint":
         meta["subtitle"] = A.meta_inlines(A.text(project.subtitle))
     if plan.kind == "offprint":

@@ -170,7 +170,8 @@ local function set_meta(meta)
   local description = meta.description and squeeze(stringify(meta.description)) or ""
   meta["typst-description"] = meta_raw(description ~= "" and typst_string(description) or "none")
 
-  for _, key in ipairs({ "title", "subtitle", "edition-title", "paper-title", "cite-as", "rights", "toc-title" }) do
+  local shown = { "title", "subtitle", "edition-title", "paper-title", "cite-as", "rights", "toc-title" }
+  for _, key in ipairs(shown) do
     if meta[key] and pandoc.utils.type(meta[key]) == "Inlines" then
       meta[key] = pandoc.MetaInlines(line_start_safe(meta[key]))
     end

@@ -1,4 +1,4 @@
-"""PDF: the edition's AST -> Typst source (pandoc, our template and typst.lua) -> PDF/UA-1 (Typst, in-process).
+"""PDF: the edition's AST -> Typst source (pandoc, template, typst.lua) -> PDF/UA-1 (Typst, in-process).
 
 Typst runs through its Python binding, so no `typst` executable and no LaTeX are needed. The PDF is tagged
 and compiled against the PDF/UA-1 standard, which makes Typst refuse a document with an image or equation
@@ -98,7 +98,9 @@ def preview(job: Job, ppi: float = 110) -> list[bytes]:
     return pages if isinstance(pages, list) else [pages]
 
 
-def compile_typst(source: bytes, job: Job, *, output_format: str, ppi: float | None = None) -> bytes | list[bytes]:
+def compile_typst(
+    source: bytes, job: Job, *, output_format: str, ppi: float | None = None
+) -> bytes | list[bytes]:
     """Run Typst in-process on ``source`` with the project as its root; RenderError in plain words."""
     fonts = job.template(FONTS)
     options: dict[str, object] = {"pdf_standards": STANDARDS} if output_format == "pdf" else {}
@@ -115,9 +117,11 @@ def compile_typst(source: bytes, job: Job, *, output_format: str, ppi: float | N
             **options,
         )
     except typst.TypstError as err:
-        raise RenderError(f"PDF: Typst could not make the {job.edition_id} edition: {plain_error(err)}") from None
+        message = plain_error(err)
+        raise RenderError(f"PDF: Typst could not make the {job.edition_id} edition: {message}") from None
     except (RuntimeError, OSError, ValueError) as err:  # the binding's failures outside a diagnostic
-        raise RenderError(f"PDF: Typst failed on the {job.edition_id} edition: {one_line(str(err))}") from None
+        message = one_line(str(err))
+        raise RenderError(f"PDF: Typst failed on the {job.edition_id} edition: {message}") from None
     for warning in dedupe(w.message for w in warnings):
         log.warning("PDF %s: %s", job.edition_id, warning)
     return result or b""
