@@ -89,3 +89,15 @@ def test_figures_are_drawn_by_the_script():
         capture_output=True, text=True, cwd=ROOT,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_summary_pdf_is_at_most_twelve_pages(tmp_path):
+    from pypdf import PdfReader
+
+    from pipeline.cli import main
+
+    assert main(["-C", str(ROOT), "build", "summary", "--to", "pdf", "--out", str(tmp_path / "out")]) == 0
+    pdf = PdfReader(tmp_path / "out" / "summary" / "summary.pdf")
+    assert 2 <= len(pdf.pages) <= 12
+    text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    assert "network of networks" in text and "Stiftung Kinder Forschen" in text

@@ -309,11 +309,17 @@ local function label_length(inlines)
   return 0
 end
 
--- The caption's "Figure 3:" label (already in the text) set in bold.
+-- The caption's "Figure 3:" label (already in the text) set in bold: ASSEMBLE marks it with a
+-- `caption-label` Span; a hand-written caption label is recognised by its shape.
 local function bold_label(caption_blocks)
   local first = caption_blocks[1]
   if not first or (first.t ~= "Plain" and first.t ~= "Para") then return caption_blocks end
   local inlines = first.content
+  if inlines[1] and inlines[1].t == "Span" and inlines[1].classes:includes("caption-label") then
+    first.content = pandoc.Inlines({ pandoc.Strong(inlines[1].content) })
+    for index = 2, #inlines do first.content:insert(inlines[index]) end
+    return caption_blocks
+  end
   local length = label_length(inlines)
   if length == 0 then return caption_blocks end
   local label, rest = pandoc.Inlines({}), pandoc.Inlines({})
