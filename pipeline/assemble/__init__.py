@@ -12,7 +12,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.assemble import ast as A
 from pipeline.assemble.crossref import Target, number, resolve
 from pipeline.assemble.csljson import to_csl_json
 from pipeline.assemble.document import (
