@@ -101,28 +101,52 @@ def nodes(value: Any, kind: str) -> Iterator[Node]:
                 yield from nodes(v, kind)
 
 
+def elements(value: Any) -> Iterator[Node]:
+    """Every AST element (a dict with a 't') under ``value``, parents before children, in document order."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "t" in item:
+                yield item
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+
+
 def stringify(value: Any) -> str:
-    """The plain text of inlines, as a screen reader or a PDF outline would read it."""
+    """Plain text of inlines, blocks or a meta value, as pandoc's stringify gives it.
+
+    What a screen reader, a PDF outline or an HTML <title> needs: notes and raw
+    code are left out; links, images, spans and citations give their text.
+    """
     parts: list[str] = []
 
-    def go(v: Any) -> None:
-        if isinstance(v, list):
-            for item in v:
-                go(item)
-        elif isinstance(v, dict):
-            t = v.get("t")
-            if t == "Str":
-                parts.append(v["c"])
-            elif t in ("Space", "SoftBreak", "LineBreak"):
-                parts.append(" ")
-            elif t == "Code":
-                parts.append(v["c"][1])
-            elif t == "Math":
-                parts.append(v["c"][1])
-            elif t == "Note":
-                return
-            elif "c" in v:
-                go(v["c"])
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+            return
+        if not isinstance(node, dict):
+            return
+        kind, content = node.get("t"), node.get("c")
+        if kind in ("Str", "MetaString"):
+            parts.append(str(content))
+        elif kind in ("Space", "SoftBreak", "LineBreak"):
+            parts.append(" ")
+        elif kind in ("Code", "Math"):
+            parts.append(str(content[-1]))
+        elif kind in ("Note", "RawInline", "RawBlock"):
+            return
+        elif kind in ("Image", "Link", "Span", "Quoted", "Cite"):
+            visit(content[1])  # [0] holds attributes, the quote type or the citation records
+        elif content is not None:
+            visit(content)
 
-    go(value)
+    visit(value)
     return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def meta_text(doc: dict, key: str) -> str:
+    """A metadata field as plain text ('' when absent)."""
+    return stringify(doc.get("meta", {}).get(key, []))

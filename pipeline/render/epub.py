@@ -25,11 +25,12 @@ import re
 import shutil
 import time
 import zipfile
-from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Iterator
-from urllib.parse import unquote
+from pathlib import Path
+from typing import Any, Iterable
 
+from pipeline.assemble.ast import elements, meta_text
 from pipeline.render.files import write_atomic
+from pipeline.render.images import image_sources, resolve_image
 from pipeline.render.job import Job
 from pipeline.render.pandoc import RenderError, run_pandoc
 
@@ -37,110 +38,8 @@ Node = Any  # a piece of Pandoc's JSON AST: dict, list or scalar
 
 ROOT_ENV = "PAPER_PROJECT_ROOT"  # read by media.lua
 COVER_PPI = 200  # cover.typ's 8 in x 12.8 in page -> 1600 x 2560 px
-IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 OPF = "EPUB/content.opf"
 CHAPTER_FILE = re.compile(r"EPUB/text/ch\d+\.xhtml")
-SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//")
-
-
-# ---------------------------------------------------------------- reading the AST
-
-
-def walk(node: Node) -> Iterator[dict]:
-    """Every AST element (a dict with a 't') below node, parents before children."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if "t" in item:
-                yield item
-            stack.extend(reversed(list(item.values())))
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
-
-
-def plain_text(value: Node) -> str:
-    """A metadata value or inline list as plain text (what pandoc's stringify gives)."""
-    parts: list[str] = []
-
-    def visit(node: Node) -> None:
-        if isinstance(node, list):
-            for child in node:
-                visit(child)
-            return
-        if not isinstance(node, dict):
-            return
-        kind, content = node.get("t"), node.get("c")
-        if kind in ("Str", "MetaString"):
-            parts.append(content)
-        elif kind in ("Space", "SoftBreak", "LineBreak"):
-            parts.append(" ")
-        elif kind in ("Code", "Math"):
-            parts.append(content[-1])
-        elif kind in ("Quoted", "Span", "Link", "Image", "Cite"):
-            visit(content[1])  # the inlines; [0] is the quote type, attributes or citations
-        elif kind not in ("Note", "RawInline", "RawBlock"):
-            visit(content)
-
-    visit(value)
-    return re.sub(r"\s+", " ", "".join(parts)).strip()
-
-
-def meta_text(doc: dict, key: str) -> str:
-    """The metadata field `key` as plain text, '' when absent."""
-    return plain_text(doc.get("meta", {}).get(key))
-
-
-# ---------------------------------------------------------------- images
-
-
-def image_sources(doc: dict) -> list[str]:
-    """Each Image's src once, in document order."""
-    found = (element["c"][2][0] for element in walk(doc["blocks"]) if element["t"] == "Image")
-    return list(dict.fromkeys(found))
-
-
-def resolve_image(root: Path, src: str) -> Path:
-    """The file `src` names inside the project, or RenderError saying why it is refused.
-
-    The same rules as media.lua, plus what Lua cannot check: a symbolic link anywhere on the
-    path must not lead out of the project. Runs before pandoc, so a refused file is never read.
-    """
-    path = re.sub(r"[?#].*$", "", src)
-    for text in dict.fromkeys((path, unquote(path))):
-        problem = path_problem(text)
-        if problem:
-            raise RenderError(f"image '{src}' {problem}; images must be files inside the project")
-    relative = unquote(path)
-    if PurePosixPath(relative).suffix.lower() not in IMAGE_TYPES:
-        raise RenderError(f"image '{src}' is not a PNG, JPEG, GIF, WebP or SVG file")
-    base = root.resolve()
-    target = (base / relative).resolve()
-    if not target.is_relative_to(base):
-        raise RenderError(f"image '{src}' leads outside the project through a link; copy the file into the project")
-    if not target.is_file():
-        raise RenderError(f"image '{src}' does not exist in the project")
-    return target
-
-
-def path_problem(path: str) -> str | None:
-    """None when path is a plain relative POSIX path that stays inside the root."""
-    if not path:
-        return "is empty"
-    if SCHEME.match(path):
-        return "is not a file in the project (it names a scheme or a host)"
-    if path.startswith("/"):
-        return "is an absolute path"
-    if "\\" in path:
-        return "contains a backslash; use '/' between folders"
-    if "\x00" in path:
-        return "contains a NUL byte"
-    segments = path.split("/")
-    if ".." in segments:
-        return "climbs out with '..'"
-    if "" in segments:
-        return "has an empty folder name ('//')"
-    return None
 
 
 # ---------------------------------------------------------------- shaping the AST for EPUB
@@ -215,7 +114,7 @@ def retarget_links(blocks: list, moved: dict[str, str]) -> None:
     """Point links at an unwrapped chapter Div to its heading instead (in place)."""
     if not moved:
         return
-    for element in walk(blocks):
+    for element in elements(blocks):
         if element["t"] == "Link":
             target = element["c"][2]
             if target[0].startswith("#") and target[0][1:] in moved:
@@ -237,11 +136,11 @@ def accessibility(doc: dict, lang: str) -> dict[str, dict]:
     nothing flashes. The English summary is set only for English editions: it would mislabel
     the language of any other book (ASSEMBLE may set `accessibilitySummary` itself).
     """
-    elements = {element["t"] for element in walk(doc["blocks"])}
-    images = "Image" in elements
+    kinds = {element["t"] for element in elements(doc["blocks"])}
+    images = "Image" in kinds
     features = ["structuralNavigation", "tableOfContents", "readingOrder"]
     features += ["alternativeText"] if images else []
-    features += ["MathML"] if "Math" in elements else []
+    features += ["MathML"] if "Math" in kinds else []
     values: dict[str, dict] = {
         "accessModes": meta_list(["textual", "visual"] if images else ["textual"]),
         "accessModeSufficient": meta_list(["textual"]),
@@ -251,7 +150,7 @@ def accessibility(doc: dict, lang: str) -> dict[str, dict]:
     if lang.lower().split("-")[0] == "en":
         summary = ("Headings, a table of contents and the reading order follow the structure of the text. "
                    + ("Every image has a text description. " if images else "")
-                   + ("Formulas are MathML. " if "Math" in elements else "")
+                   + ("Formulas are MathML. " if "Math" in kinds else "")
                    + "No content is known to flash, simulate motion or play sound.")
         values["accessibilitySummary"] = {"t": "MetaString", "c": summary}
     return values

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import html
 import json
-import posixpath
-from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterator
-from urllib.parse import unquote, urlsplit
+from pathlib import Path
+from typing import Any
 
+from pipeline.assemble.ast import elements, meta_text, stringify, walk
 from pipeline.assemble.i18n import terms
+from pipeline.render.images import image_relpath, image_sources, resolve_image
 from pipeline.render.files import write_atomic
 from pipeline.render.job import Job
 from pipeline.render.pandoc import RenderError, run_pandoc
 
 STYLESHEET = "style.css"
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
 
 # The one phrase the page adds that ASSEMBLE's terms lack, by primary language subtag.
 SKIP_LINK = {"en": "Skip to content", "de": "Zum Inhalt springen", "fr": "Aller au contenu",
@@ -105,95 +104,6 @@ def page_title(doc: dict[str, Any]) -> str:
 
 
 # --- the AST as plain JSON: small walkers, no pandoc round trip --------------------------------
-
-def walk(value: Any, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
-    """Rebuild `value` bottom-up, passing every AST element (a dict with "t") through `fn`."""
-    if isinstance(value, list):
-        return [walk(item, fn) for item in value]
-    if isinstance(value, dict):
-        rebuilt = {key: walk(item, fn) for key, item in value.items()}
-        return fn(rebuilt) if "t" in rebuilt else rebuilt
-    return value
-
-
-def elements(value: Any) -> Iterator[dict[str, Any]]:
-    """Every AST element under `value`, document order."""
-    if isinstance(value, list):
-        for item in value:
-            yield from elements(item)
-    elif isinstance(value, dict):
-        if "t" in value:
-            yield value
-        for item in value.values():
-            yield from elements(item)
-
-
-def stringify(value: Any) -> str:
-    """Plain text of inlines, blocks or a meta value (what a screen reader or <title> needs)."""
-    parts: list[str] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                visit(item)
-        elif isinstance(node, dict):
-            kind, content = node.get("t"), node.get("c")
-            if kind in ("Str", "MetaString"):
-                parts.append(str(content))
-            elif kind in ("Space", "SoftBreak", "LineBreak"):
-                parts.append(" ")
-            elif kind in ("Code", "Math"):
-                parts.append(str(content[1]))
-            elif kind in ("Note", "RawInline", "RawBlock"):
-                return
-            elif kind in ("Image", "Link", "Span", "Quoted", "Cite"):
-                visit(content[1])  # skip attributes, targets and citation records
-            else:
-                visit(content)
-
-    visit(value)
-    return " ".join("".join(parts).split())
-
-
-def meta_text(doc: dict[str, Any], key: str) -> str:
-    """A metadata field as plain text ('' when absent)."""
-    return stringify(doc.get("meta", {}).get(key, []))
-
-
-def image_sources(doc: dict[str, Any]) -> list[str]:
-    """The src of every Image in the document, in order (with repeats)."""
-    return [node["c"][2][0] for node in elements(doc.get("blocks", [])) if node.get("t") == "Image"]
-
-
-def image_relpath(src: str) -> str:
-    """The project-relative posix path an image src names; RenderError for anything else.
-
-    A URL would make the page load something from the web, and an absolute or `..` path could
-    copy a file from outside the project into the published folder: both are refused.
-    """
-    parts = urlsplit(src)
-    if parts.scheme or parts.netloc or src.startswith("//"):
-        raise RenderError(f"image '{src}' is not a file inside the project; the HTML page loads nothing from the web")
-    path = unquote(parts.path)
-    rel = posixpath.normpath(path) if path else ""
-    if not rel or rel == "." or PurePosixPath(rel).is_absolute() or rel.split("/", 1)[0] == "..":
-        raise RenderError(f"image '{src}' is outside the project folder")
-    if PurePosixPath(rel).suffix.lower() not in IMAGE_SUFFIXES:
-        raise RenderError(f"image '{src}' is not a PNG, JPEG, GIF, WebP or SVG file")
-    return rel
-
-
-def resolve_image(root: Path, src: str) -> Path:
-    """The real file behind an image src, refusing anything (symlinks too) outside `root`."""
-    rel = image_relpath(src)
-    base = root.resolve()
-    target = (base / rel).resolve()
-    if not target.is_relative_to(base):
-        raise RenderError(f"image '{src}' is outside the project folder")
-    if not target.is_file():
-        raise RenderError(f"image '{src}' was not found in the project")
-    return target
-
 
 def prepare(doc: dict[str, Any], words: dict[str, str]) -> dict[str, Any]:
     """The AST as the HTML page needs it: fig-alt as the image's alt, tables that scroll, unique ids."""

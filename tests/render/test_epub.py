@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from pipeline.assemble.ast import elements, stringify
 from pipeline.render import epub
 from tests.tools import need_tool
 from pipeline.render.pandoc import RenderError, run_pandoc
@@ -46,7 +47,7 @@ def metas(opf: ElementTree.Element, prop: str) -> list[str]:
 def with_image(ast: bytes, src: str) -> bytes:
     """The AST with its first image pointing at `src`."""
     doc = json.loads(ast)
-    for element in epub.walk(doc["blocks"]):
+    for element in elements(doc["blocks"]):
         if element["t"] == "Image":
             element["c"][2][0] = src
             break
@@ -92,7 +93,7 @@ def test_package_metadata(job_factory):
     job = job_factory()
     opf = package(render_book(job))
     identifier = json.loads(job.ast)["meta"]["identifier"]
-    assert opf.findtext("opf:metadata/dc:identifier", namespaces=NS) == epub.plain_text(identifier)
+    assert opf.findtext("opf:metadata/dc:identifier", namespaces=NS) == stringify(identifier)
     assert opf.get("unique-identifier") == opf.find("opf:metadata/dc:identifier", NS).get("id")
     assert opf.findtext("opf:metadata/dc:title", namespaces=NS) == "A tiny test paper"
     assert opf.findtext("opf:metadata/dc:language", namespaces=NS) == "en-GB"
