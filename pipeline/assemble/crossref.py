@@ -52,8 +52,7 @@ class _Numberer:
         self.chapter = 0
         self.numbered_chapter = False
         self.sections: list[int] = []
-        self.figures = 0
-        self.tables = 0
+        self.counts: dict[str, int] = {}
         self.targets: dict[str, Target] = {}
 
     def blocks(self, blocks: list[Node]) -> None:
@@ -62,9 +61,9 @@ class _Numberer:
             if t == "Header":
                 self.header(block)
             elif t == "Figure":
-                self.figure(block)
+                self.captioned(block, "fig", "figure")
             elif t == "Table":
-                self.table(block)
+                self.captioned(block, "tbl", "table")
             if t in ("Div", "BlockQuote", "Figure"):
                 inner = block["c"][1] if t == "Div" else block["c"] if t == "BlockQuote" else block["c"][2]
                 self.blocks(inner)
@@ -92,21 +91,15 @@ class _Numberer:
         if a[0]:
             self.targets[a[0]] = Target("sec", number, stringify(inlines[2:] if number else inlines))
 
-    def figure(self, node: Node) -> None:
+    def captioned(self, node: Node, prefix: str, term: str) -> None:
+        """A Figure or Table with a fig:/tbl: id: the next number, written into its caption."""
         ident = node["c"][0][0]
-        if not ident.startswith("fig:"):
+        if not ident.startswith(prefix + ":"):
             return
-        self.figures += 1
-        self.targets[ident] = Target("fig", str(self.figures), "")
-        _prefix_caption(node["c"][1], _label_words(self.terms["figure"], self.figures))
-
-    def table(self, node: Node) -> None:
-        ident = node["c"][0][0]
-        if not ident.startswith("tbl:"):
-            return
-        self.tables += 1
-        self.targets[ident] = Target("tbl", str(self.tables), "")
-        _prefix_caption(node["c"][1], _label_words(self.terms["table"], self.tables))
+        self.counts[prefix] = self.counts.get(prefix, 0) + 1
+        n = self.counts[prefix]
+        self.targets[ident] = Target(prefix, str(n), "")
+        _prefix_caption(node["c"][1], _label_words(self.terms[term], n))
 
 
 def number(blocks: list[Node], terms: dict[str, str], mode: str = "chapters") -> dict[str, Target]:
