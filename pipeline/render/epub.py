@@ -19,6 +19,7 @@ The cover is a PNG drawn in-process by Typst from templates/epub/cover.typ.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -242,6 +243,29 @@ def page_title(xhtml: str) -> str:
     return re.sub(r"<title>ch\d+\.xhtml</title>", lambda _: f"<title>{text}</title>", xhtml, count=1)
 
 
+def chapter_ids(files: dict[str, str]) -> dict[str, str]:
+    """Each id in the chapter files -> the file (base name) that holds it, first file first."""
+    owner: dict[str, str] = {}
+    for name, xhtml in files.items():
+        for ident in re.findall(r'\sid="([^"]+)"', xhtml):
+            owner.setdefault(html.unescape(ident), name.rsplit("/", 1)[-1])
+    return owner
+
+
+def link_across_files(name: str, xhtml: str, owner: dict[str, str]) -> str:
+    """Point '#id' at the file holding the id: pandoc 3.9 does this for headings and divs but not
+    for figures, so a link to a figure in another chapter would lead nowhere (EPUBCheck RSC-012)."""
+    here = name.rsplit("/", 1)[-1]
+
+    def fix(match: re.Match) -> str:
+        target = owner.get(html.unescape(match.group(1)))
+        if target is None or target == here:
+            return match.group(0)
+        return f'href="{target}#{match.group(1)}"'
+
+    return re.sub(r'href="#([^"]+)"', fix, xhtml)
+
+
 def repack(epub: bytes, source_date: int, helpers: Iterable[str]) -> bytes:
     """The EPUB rezipped: helper copies under EPUB/fonts/ dropped, package fixed, chapter files
     titled, fixed times.
@@ -257,14 +281,16 @@ def repack(epub: bytes, source_date: int, helpers: Iterable[str]) -> bytes:
         names = source.namelist()
         if not names or names[0] != "mimetype" or OPF not in names:
             raise RenderError("pandoc wrote an EPUB with an unexpected layout; is this pandoc 3.9?")
+        chapters = {n: source.read(n).decode("utf-8") for n in names if CHAPTER_FILE.fullmatch(n)}
+        owner = chapter_ids(chapters)
         for info in source.infolist():
             if info.filename in dropped:
                 continue
             data = source.read(info)
             if info.filename == OPF:
                 data = fix_package(data.decode("utf-8"), helpers, source_date).encode("utf-8")
-            elif CHAPTER_FILE.fullmatch(info.filename):
-                data = page_title(data.decode("utf-8")).encode("utf-8")
+            elif info.filename in chapters:
+                data = page_title(link_across_files(info.filename, chapters[info.filename], owner)).encode("utf-8")
             entry = zipfile.ZipInfo(info.filename, date_time=stamp)
             entry.compress_type = info.compress_type
             entry.create_system = 3

