@@ -171,7 +171,7 @@ def publish_all(project: Project, chapters: list, plans: list[Plan], out: Path, 
         found = [artifact(out, out / artifact_name(plan.id, fmt), fmt)
                  for fmt in FORMATS if (out / artifact_name(plan.id, fmt)).is_file()]
         if found:
-            title = display_title(plan, project, chapters, words)
+            title = display_title(plan, chapters, words)
             editions.append(EditionResult(plan.id, title, plan.kind, tuple(found)))
     names = [p.name for p in project.editors]
     paper = {"title": project.title, "subtitle": project.subtitle, "lang": project.lang,

@@ -45,7 +45,7 @@ def plan_editions(project: Project, chapters: list[Chapter]) -> list[Plan]:
     return plans
 
 
-def display_title(plan: Plan, project: Project, chapters: list[Chapter], terms: dict[str, str]) -> str:
+def display_title(plan: Plan, chapters: list[Chapter], terms: dict[str, str]) -> str:
     """How the landing page and the manifest name an edition."""
     if plan.title:
         return plan.title
@@ -54,5 +54,5 @@ def display_title(plan: Plan, project: Project, chapters: list[Chapter], terms: 
         title = lead.meta.get("title") if lead else None
         return f"{terms['offprint']}: {title}" if isinstance(title, str) else plan.id
     if plan.kind == "summary":
-        return f"{terms['summary']}: {project.title}"
-    return project.title
+        return terms["summary"]
+    return terms["paper"] if plan.kind == "paper" else plan.id
