@@ -22,15 +22,9 @@ from pipeline.render.pandoc import RenderError, run_pandoc
 
 STYLESHEET = "style.css"
 
-# The one phrase the page adds that ASSEMBLE's terms lack, by primary language subtag.
-SKIP_LINK = {"en": "Skip to content", "de": "Zum Inhalt springen", "fr": "Aller au contenu",
-             "fi": "Siirry sisältöön", "es": "Ir al contenido"}
-
-
 def labels(lang: str) -> dict[str, str]:
-    """The page's own words in `lang` (BCP 47): the edition's terms plus the skip link's text."""
-    primary = (lang or "en").split("-", 1)[0].lower()
-    return {**terms(lang or "en"), "skip": SKIP_LINK.get(primary, SKIP_LINK["en"])}
+    """The page's own words in `lang` (BCP 47)."""
+    return terms(lang or "en")
 
 
 def render(job: Job) -> list[Path]:
