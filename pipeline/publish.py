@@ -14,32 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline.render.files import write_atomic
 from pipeline.render.html import STYLESHEET, labels
+from pipeline.render.pandoc import RenderError
 
 FORMAT_ORDER = ("html", "pdf", "epub")
 FORMAT_NAMES = {"html": "HTML", "pdf": "PDF", "epub": "EPUB"}
 MEDIA_TYPES = {"html": "text/html", "pdf": "application/pdf", "epub": "application/epub+zip"}
 DECIMAL_COMMA = frozenset({"de", "fr", "fi", "es", "it", "nl", "pt", "sv", "da", "nb", "nn", "no",
                            "pl", "cs", "ru", "tr", "et", "lt", "lv", "hu", "sk", "sl", "hr", "ro"})
-
-# The landing page's own words, by primary language subtag, added to the edition pages' words
-# (skip link, "Draft", "How to cite"); English where we have no translation.
-LANDING_LABELS: dict[str, dict[str, str]] = {
-    "en": {"editions": "Editions", "read": "Read online", "download": "Download",
-           "edited_by": "Edited by", "checksums": "File sizes and SHA-256 checksums"},
-    "de": {"editions": "Ausgaben", "read": "Online lesen", "download": "Herunterladen",
-           "edited_by": "Herausgegeben von", "checksums": "Dateigrößen und SHA-256-Prüfsummen"},
-    "fr": {"editions": "Éditions", "read": "Lire en ligne", "download": "Télécharger",
-           "edited_by": "Sous la direction de", "checksums": "Tailles et sommes de contrôle SHA-256"},
-    "fi": {"editions": "Versiot", "read": "Lue verkossa", "download": "Lataa",
-           "edited_by": "Toimittanut", "checksums": "Tiedostokoot ja SHA-256-tarkistussummat"},
-    "es": {"editions": "Ediciones", "read": "Leer en línea", "download": "Descargar",
-           "edited_by": "Edición a cargo de", "checksums": "Tamaños y sumas de control SHA-256"},
-}
-
 
 @dataclass(frozen=True)
 class Artifact:
@@ -116,7 +102,7 @@ def primary(lang: str) -> str:
 def landing_context(paper: dict, editions: Sequence[EditionResult]) -> dict[str, Any]:
     """Everything the landing template shows, computed here so the template stays declarative."""
     lang = str(paper.get("lang") or "en")
-    words = {**labels(lang), **LANDING_LABELS.get(primary(lang), LANDING_LABELS["en"])}
+    words = labels(lang)
     return {
         "paper": {"title": str(paper.get("title") or ""), "subtitle": str(paper.get("subtitle") or ""),
                   "lang": lang, "date": str(paper.get("date") or ""),
@@ -140,11 +126,18 @@ def landing_context(paper: dict, editions: Sequence[EditionResult]) -> dict[str,
 
 
 def render_landing(template_path: Path, context: dict[str, Any]) -> bytes:
-    """The landing page from its Jinja2 template, autoescaped; unknown names are errors, not blanks."""
-    env = Environment(loader=FileSystemLoader(str(template_path.parent)), autoescape=True,
+    """The landing page from its Jinja2 template, autoescaped; unknown names are errors, not blanks.
+
+    Sandboxed: a project may override the template, and a pull request must not be able to run
+    Python through it (`{{ ''.__class__.__mro__ }}` and friends are refused).
+    """
+    env = SandboxedEnvironment(loader=FileSystemLoader(str(template_path.parent)), autoescape=True,
                       undefined=StrictUndefined, keep_trailing_newline=True,
                       trim_blocks=True, lstrip_blocks=True)
-    return env.get_template(template_path.name).render(**context).encode("utf-8")
+    try:
+        return env.get_template(template_path.name).render(**context).encode("utf-8")
+    except TemplateError as err:
+        raise RenderError(f"the landing page template {template_path.name} failed: {err}") from None
 
 
 def publish(out_root: Path, paper: dict, editions: Sequence[EditionResult],

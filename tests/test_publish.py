@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from pipeline import publish as publish_module
 from pipeline.publish import (Artifact, EditionResult, artifact, human_size, manifest, publish)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -174,3 +175,13 @@ def test_missing_optional_fields_render(build):
 ])
 def test_human_size(size, expected):
     assert human_size(size) == expected
+
+
+def test_a_project_landing_template_cannot_run_python(tmp_path):
+    """A pull request may override templates/html/landing.html; Jinja's sandbox keeps it to data."""
+    from pipeline.render.pandoc import RenderError
+
+    template = tmp_path / "landing.html"
+    template.write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    with pytest.raises(RenderError, match="landing page template landing.html failed"):
+        publish_module.render_landing(template, {})
