@@ -22,6 +22,10 @@ CONFIG_NAME = "paper.yml"
 SEVERITIES = ("error", "warning", "off")
 DEFAULT_MAX_FILE_KB = 1024
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+RAW_FORMATS = ("html", "typst", "latex")  # the raw formats paper.yml's allow.raw may name
+# Rules that guard readers rather than style: rules.severity may raise them, never lower them.
+PROTECTED_RULES = {"RAW002": "it protects readers"}
+_RANK = {"off": 0, "warning": 1, "error": 2}
 
 
 class ConfigError(Exception):
@@ -80,7 +84,17 @@ class Rules:
                 continue
             if override.glob is None or fnmatch.fnmatchcase(path, override.glob):
                 result = override.severity
+        if code in PROTECTED_RULES and _RANK.get(result, 0) < _RANK.get(default, 2):
+            return default  # paper.yml already refuses this; a Rules built by hand must not either
         return result
+
+
+@dataclass(frozen=True)
+class Allow:
+    """What the editors trust authors with; everything defaults to 'no' (paper.yml ``allow:``)."""
+
+    raw: frozenset[str] = frozenset()  # formats whose raw blocks/inlines may reach the outputs
+    remote_images: bool = False  # images given by web address (the build itself stays offline)
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,7 @@ class Project:
     executive_summary: str | None = None  # the chapter the summary edition opens with
     references: str = "end"  # 'end': one list per edition; 'chapter': a list after each chapter
     rules: Rules = field(default_factory=Rules)
+    allow: Allow = field(default_factory=Allow)
 
     def peer(self, peer_id: str) -> Peer | None:
         return next((p for p in self.peers if p.id == peer_id), None)
@@ -206,6 +221,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         r.error(("references",), f"'references' must be 'end' or 'chapter', not '{references}'")
     editions = _editions(r, data, {p.id for p in peers})
     rules = _rules(r, data.get("rules"))
+    allow = _allow(r, data.get("allow"))
     if r.problems:
         raise ConfigError(r.problems)
     return Project(
@@ -224,6 +240,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         executive_summary=executive_summary,
         references=references,
         rules=rules,
+        allow=allow,
     )
 
 
@@ -251,9 +268,60 @@ def _csl(r: _Reader, root: Path, data: dict) -> str:
             r.error(("csl",), f"'csl' names no installed citation style: '{value}' "
                               "(use a name such as 'apa' or 'chicago-author-date', or a .csl file in the project)")
         return value
-    if _inside(r, root, ("csl",), value) and not (root / value).is_file():
-        r.error(("csl",), f"'csl' names a file that does not exist: '{value}'")
+    if _inside(r, root, ("csl",), value):
+        if not (root / value).is_file():
+            r.error(("csl",), f"'csl' names a file that does not exist: '{value}'")
+        else:
+            problem = csl_problem(root / value)
+            if problem:
+                r.error(("csl",), f"'csl' is not a CSL style: '{value}' {problem}")
     return value
+
+
+CSL_NAMESPACE = "http://purl.org/net/xbiblio/csl"
+CSL_MAX_BYTES = 4 * 1024 * 1024  # the largest Zotero styles are a few hundred KiB
+
+
+class _Refused(Exception):
+    """Raised from inside expat to stop at the first thing a style file must not contain."""
+
+
+def csl_problem(path: Path) -> str | None:
+    """Why ``path`` is not a CSL style, or None.
+
+    Pandoc would otherwise fail late with a message about XML, or follow a
+    DOCTYPE's entities (a few lines of them expand to gigabytes). So any
+    DOCTYPE or ENTITY declaration is refused before expat expands anything,
+    and the root must be <style> in the CSL namespace.
+    """
+    from xml.parsers import expat
+
+    data, problem = read_bytes(path, CSL_MAX_BYTES)
+    if problem is not None or data is None:
+        return "(the file cannot be read or is larger than 4 MiB)"
+    parser = expat.ParserCreate(namespace_separator=" ")
+    root: list[str] = []
+
+    def refuse(*_args: Any) -> None:
+        raise _Refused("(it declares a DOCTYPE or entities, which a style never needs)")
+
+    def start(name: str, _attrs: Any) -> None:
+        if not root:
+            root.append(name)
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(data, True)
+    except _Refused as err:
+        return str(err)
+    except expat.ExpatError as err:
+        return f"(it is not well-formed XML: {expat.ErrorString(err.code)} at line {err.lineno})"
+    if not root or root[0] != f"{CSL_NAMESPACE} style":
+        found = root[0].split(" ")[-1] if root else "nothing"
+        return f"(its root element is <{found}>, not a <style> in the CSL namespace {CSL_NAMESPACE})"
+    return None
 
 
 def valid_lang(tag: str) -> bool:
@@ -463,6 +531,29 @@ def _rules(r: _Reader, value: Any) -> Rules:
     )
 
 
+def _allow(r: _Reader, value: Any) -> Allow:
+    """``allow: {raw: [html, typst, latex], remote_images: true}``; a typo here must not pass silently."""
+    if value is None:
+        return Allow()
+    if not isinstance(value, dict):
+        r.error(("allow",), "'allow' must be a mapping (raw, remote_images)")
+        return Allow()
+    for name in value:
+        if name not in ("raw", "remote_images"):
+            r.error(("allow", name), f"'allow.{name}' is not a setting; 'allow' takes raw and remote_images")
+    formats: set[str] = set()
+    items = r.get(value, ("allow", "raw"), list, "a list of formats: " + ", ".join(RAW_FORMATS)) or []
+    for i, fmt in enumerate(items):
+        k = ("allow", "raw", i)
+        if fmt not in RAW_FORMATS:
+            hint = " (raw TeX is 'latex')" if fmt == "tex" else ""
+            r.error(k, f"'{_dotted(k)}' must be one of {', '.join(RAW_FORMATS)}, not '{fmt}'{hint}")
+        else:
+            formats.add(fmt)
+    remote = r.get(value, ("allow", "remote_images"), bool, "true or false")
+    return Allow(raw=frozenset(formats), remote_images=bool(remote))
+
+
 _CODE = re.compile(r"^[A-Z]{2,5}(\d{3})?$")
 
 
@@ -490,6 +581,12 @@ def _severity(r: _Reader, value: Any) -> tuple[SeverityOverride, ...]:
                 level = "off"
             if level not in SEVERITIES:
                 r.error(k, f"severity of {code} must be error, warning or off, not '{level}'")
+                continue
+            lowered = [p for p in PROTECTED_RULES if p.startswith(code) and _RANK[str(level)] < _RANK["error"]]
+            if lowered:
+                why = PROTECTED_RULES[lowered[0]]
+                r.error(k, f"{lowered[0]} cannot be lowered: {why}"
+                           + (f"; name the rules you mean instead of the family '{code}'" if code != lowered[0] else ""))
                 continue
             out.append(SeverityOverride(code, str(level), None if glob is None else str(glob)))
     return tuple(out)

@@ -109,6 +109,14 @@ def test_no_project_is_a_usage_error(tmp_path, capsys):
         ("title: T\nlang: english\n", "not a valid BCP 47"),
         ("title: T\nexecutive_summary: chapters/none.md\n", "'executive_summary' names a file that does not exist"),
         ("title: T\nexecutive_summary: ../../etc/passwd\n", "must be a path inside the project"),
+        ("title: T\nallow: [html]\n", "'allow' must be a mapping"),
+        ("title: T\nallow: {raw: [html, js]}\n", "'allow.raw[1]' must be one of html, typst, latex, not 'js'"),
+        ("title: T\nallow: {raw: html}\n", "'allow.raw' must be a list of formats"),
+        ("title: T\nallow: {remote_images: maybe}\n", "'allow.remote_images' must be true or false"),
+        ("title: T\nallow: {remote_image: true}\n", "'allow.remote_image' is not a setting"),
+        ("title: T\nrules:\n  severity: {RAW002: off}\n", "RAW002 cannot be lowered: it protects readers"),
+        ("title: T\nrules:\n  severity: {RAW002: {'chapters/*.md': warning}}\n", "RAW002 cannot be lowered"),
+        ("title: T\nrules:\n  severity: {RAW: warning}\n", "instead of the family 'RAW'"),
     ],
 )
 def test_invalid_paper_yml_exits_two_naming_the_field(tmp_path, capsys, text, field):
@@ -132,6 +140,64 @@ def test_executive_summary_must_be_a_chapter_of_the_paper(make_paper, capsys):
     config.write_text(base + "executive_summary: chapters/01-intro.md\n")
     code, _, _ = run(capsys, "-C", str(root), "check")
     assert code == 0
+
+
+def test_protected_rules_stay_errors_and_others_can_be_lowered(make_paper, capsys):
+    from pipeline.project import Rules, SeverityOverride
+
+    rules = Rules(severity=(SeverityOverride("RAW", "off"), SeverityOverride("RAW002", "warning")))
+    assert rules.severity_for("RAW002", "chapters/a.md", "error") == "error"
+    assert rules.severity_for("RAW001", "chapters/a.md", "error") == "off"
+    root = make_paper()
+    config = root / "paper.yml"
+    config.write_text(config.read_text() + "  severity: {RAW001: off, RAW002: error}\n")
+    (root / "chapters/01-intro.md").write_text(
+        (root / "chapters/01-intro.md").read_text() + "\n`#pagebreak()`{=typst} <script>x</script>\n")
+    code, out, _ = run(capsys, "-C", str(root), "check")
+    assert code == 1 and "RAW002" in out and "RAW001" not in out
+
+
+CSL_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n'
+BOMB = (CSL_HEAD + '<!DOCTYPE style [<!ENTITY a "aaaaaaaaaa">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+        + ']>\n<style xmlns="http://purl.org/net/xbiblio/csl">&j;</style>\n')
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("<html><body>not a style</body></html>", "its root element is <html>"),
+        (CSL_HEAD + '<style xmlns="http://example.org/other"/>', "not a <style> in the CSL namespace"),
+        (CSL_HEAD + '<style xmlns="http://purl.org/net/xbiblio/csl"><info>', "not well-formed XML"),
+        (BOMB, "declares a DOCTYPE or entities"),
+        (CSL_HEAD + '<!DOCTYPE style SYSTEM "file:///etc/passwd"><style/>', "declares a DOCTYPE"),
+        ("", "not well-formed XML"),
+    ],
+)
+def test_csl_file_must_be_a_csl_style(make_paper, capsys, text, message):
+    import time
+
+    root = make_paper()
+    (root / "style.csl").write_text(text)
+    config = root / "paper.yml"
+    config.write_text(config.read_text() + "csl: style.csl\n")
+    started = time.monotonic()
+    code, out, _ = run(capsys, "-C", str(root), "check")
+    assert time.monotonic() - started < 5
+    assert code == 2
+    first = out.splitlines()[0]
+    assert LINE.match(first) and "CFG003" in first and "'csl' is not a CSL style: 'style.csl'" in first
+    assert message in first
+
+
+def test_a_real_csl_file_in_the_project_is_accepted(make_paper, capsys):
+    from pipeline.project import style_file
+
+    root = make_paper()
+    (root / "style.csl").write_bytes(style_file("apa").read_bytes())
+    config = root / "paper.yml"
+    config.write_text(config.read_text() + "csl: style.csl\n")
+    assert run(capsys, "-C", str(root), "check")[0] == 0
 
 
 def test_binary_paper_yml_exits_two(tmp_path, capsys):

@@ -26,6 +26,7 @@ from pipeline.assemble.document import (
 )
 from pipeline.assemble.editions import Plan, plan_editions
 from pipeline.assemble.i18n import terms as terms_for
+from pipeline.assemble.safety import sanitise
 from pipeline.project import Project, style_file
 from pipeline.render.pandoc import RenderError, run_pandoc
 from pipeline.sources.paper import Sources
@@ -93,6 +94,9 @@ def assemble(plan: Plan, project: Project, sources: Sources, parsed: dict[str, P
         data = run_pandoc(["-f", "json", "-t", "json", "--sandbox", "--citeproc",
                            "--bibliography", str(refs), "--csl", str(csl_path(project))],
                           cwd=project.root, stdin=data)
+        doc = json.loads(data)
+        doc["blocks"] = sanitise(doc["blocks"], project.allow.raw)  # a .bib url is author input too
+        data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
         if project.references == "chapter":
             doc = json.loads(data)
             doc["blocks"] = split_references(doc["blocks"], terms)

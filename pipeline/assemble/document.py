@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from pipeline.assemble import ast as A
 from pipeline.assemble.editions import Plan
+from pipeline.assemble.safety import sanitise
 from pipeline.project import Project
 from pipeline.render.pandoc import RenderError, run_pandoc
 from pipeline.sources.chapters import Chapter
@@ -78,9 +79,28 @@ def parse_chapter(project: Project, chapter: Chapter) -> Parsed:
     authors = tuple(a for a in chapter.meta.get("authors") or [] if isinstance(a, dict))
     lang = chapter.meta.get("lang") if isinstance(chapter.meta.get("lang"), str) else None
     status = chapter.meta.get("status") if isinstance(chapter.meta.get("status"), str) else "draft"
-    return Parsed(chapter.path, chapter.kind, chapter.stem, title or A.text(chapter.stem), summary_blocks,
-                  rebase_images(doc["blocks"], chapter.path), authors, lang, status,
-                  doc["pandoc-api-version"])
+    allowed = project.allow.raw  # whatever the check reported, nothing unsafe goes further
+    blocks = rebase_images(sanitise(doc["blocks"], allowed), chapter.path)
+    if project.allow.remote_images:
+        blocks = remote_images_as_links(blocks)
+    return Parsed(chapter.path, chapter.kind, chapter.stem, sanitise(title, allowed) or A.text(chapter.stem),
+                  sanitise(summary_blocks, allowed), blocks, authors, lang, status, doc["pandoc-api-version"])
+
+
+def remote_images_as_links(blocks: list[A.Node]) -> list[A.Node]:
+    """An image on the web becomes a link to it, described by its alt text.
+
+    The build is offline and an edition loads nothing from the web, so even where paper.yml
+    allows remote images they are never fetched or embedded: the reader follows the link.
+    """
+
+    def visit(node: A.Node) -> Any:
+        if node["t"] != "Image" or not node["c"][2][0].lower().startswith(("http://", "https://")):
+            return None
+        description = node["c"][1] or A.text(node["c"][2][0])
+        return A.link([A.span(A.attr("", ["remote-image"]), description)], node["c"][2][0])
+
+    return A.walk(blocks, visit)
 
 
 def unique_heading_ids(parsed: list[Parsed], explicit: dict[str, set[str]]) -> list[Parsed]:

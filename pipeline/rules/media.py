@@ -122,14 +122,17 @@ def image_alt(ctx: Context) -> Iterable[Hit]:
                           f"![What the image shows]({image.src})")
 
 
-@rule("IMG005", "image-remote", "error", "an image is a file in the project, not a web address (builds are offline)")
+@rule("IMG005", "image-remote", "error",
+      "an image is a file in the project, not a web address (unless paper.yml allow.remote_images)")
 def image_remote(ctx: Context) -> Iterable[Hit]:
+    if ctx.project.allow.remote_images:  # the editors accept images the reader's browser fetches
+        return
     for ch in ctx.chapters:
         for image in ch.scan.images:
             if _is_remote(image.src):
                 yield Hit(ch.path, image.line, image.col,
                           f"image '{image.src[:80]}' is not a file in the project; download it into figures/ "
-                          "(builds run offline)")
+                          "(builds run offline, and paper.yml does not allow remote images)")
 
 
 @rule("LNK001", "internal-link", "error", "an internal link (#anchor or a relative file) reaches its target")

@@ -171,3 +171,14 @@ def test_automatic_heading_ids_are_unique_across_chapters(built):
     assert "01-intro-context" in ids and "alpha-context" in ids
     assert "sec:background" in ids  # written by the author: unchanged
     assert ("the context", "#01-intro-context") in _links(doc)
+
+
+def test_allowed_remote_images_become_links_never_fetched(built):
+    def remote(root):
+        (root / "paper.yml").write_text((root / "paper.yml").read_text() + "allow:\n  remote_images: true\n")
+        case = root / "case_studies/alpha.md"
+        case.write_text(case.read_text() + "\n![A remote chart](https://example.org/chart.png)\n")
+
+    doc = built(remote)["paper"]
+    assert not any(n["c"][2][0].startswith("https://") for n in A.nodes(doc["blocks"], "Image"))
+    assert ("A remote chart", "https://example.org/chart.png") in _links(doc)
