@@ -3,19 +3,29 @@
 The only module that knows the order of the stages; each stage stays unaware of
 the next. Artifacts are written whole (temporary file, then rename), so a
 failed or interrupted build leaves the previous ones as they were.
+
+Faults stay local: a renderer that fails, crashes or runs past PAPER_TIMEOUT costs
+its own (edition, format) and nothing else; the build goes on, publishes the
+landing page and manifest over whatever exists, and returns each failure. One
+build at a time writes an output folder (a lock), and it starts by removing
+what a killed build left there (temporary files, its scratch folder).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from pipeline.assemble import (
     Plan,
@@ -24,12 +34,13 @@ from pipeline.assemble import (
     paper_targets,
     parse_all,
     plan_editions,
-    scratch,
 )
 from pipeline.assemble.document import iso_date, title_with_subtitle
 from pipeline.project import Project
+from pipeline.render.files import TEMPORARY, make_folder, stale_temporaries
 from pipeline.render.job import Job
-from pipeline.render.pandoc import RenderError
+from pipeline.render.pandoc import RenderError, timeout_seconds
+from pipeline.render.process import stop_all
 from pipeline.sources.paper import Sources
 
 FORMATS = ("html", "pdf", "epub")
@@ -37,8 +48,21 @@ FILTERS = Path(__file__).resolve().parent / "filters"
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
+LOCK_NAME = ".lock"
+SCRATCH_PREFIX = ".work-"
+SCRATCH = re.compile(r"^\.work-[a-z0-9_]{8}$")  # tempfile.mkdtemp's 8 random characters
+
+
 class BuildError(Exception):
     """A request that cannot be built (exit 2), e.g. an unknown edition."""
+
+
+class BuildBusy(BuildError):
+    """Another build holds the output folder's lock (exit 2): waiting could hang CI."""
+
+
+class OutputError(Exception):
+    """The output folder cannot be written at all (exit 3): read-only, full, or a file."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +71,27 @@ class Built:
     format: str
     path: Path
     seconds: float
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One part of the build that failed; everything else was still built.
+
+    stage: 'read' (the chapters or bibliography, so every edition), 'assemble' (one edition),
+    'render' (one edition in one format) or 'publish' (the landing page and manifest).
+    """
+
+    stage: str
+    reason: str
+    edition: str | None = None
+    format: str | None = None
+
+
+@dataclass
+class Outcome:
+    built: list[Built] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    attempted: int = 0  # (edition, format) pairs asked for
 
 
 def artifact_name(edition_id: str, fmt: str) -> str:
@@ -120,42 +165,218 @@ def render_one(job: Job, fmt: str) -> list[Path]:
 
 
 def build(project: Project, sources: Sources, *, editions: list[str], formats: list[str],
-          out: Path, jobs: int, report: Callable[[Built], None]) -> list[Built]:
-    """Every requested edition in every requested format; RenderError stops with the first failure."""
-    plans = choose(plan_editions(project, sources.chapters), editions)
+          out: Path, jobs: int, report: Callable[[Built], None]) -> Outcome:
+    """Every requested edition in every requested format; each failure is collected, not raised.
+
+    Raises BuildError (exit 2) for a bad request or a busy output folder, OutputError (exit 3)
+    when the output folder cannot be written at all.
+    """
+    all_plans = plan_editions(project, sources.chapters)
+    plans = choose(all_plans, editions)
+    try:
+        timeout_seconds()
+    except RenderError as err:
+        raise BuildError(str(err)) from None
     date = source_date(project.root)
     template = template_resolver(project.root)
-    results: list[Built] = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, scratch() as tmp:
-        work = Path(tmp)
-        parsed = parse_all(project, sources, pool.map)
+    outcome = Outcome(attempted=len(plans) * len(formats))
+    label = shown(out, project.root)
+    with output_lock(out, label):
+        clean_leftovers(out, [p.id for p in all_plans])
+        with scratch_folder(out, label) as work:
+            render_all(project, sources, plans, formats, out, work, jobs, date, template, report, outcome)
+        statuses = {ch.meta.get("status", "draft") for ch in sources.chapters}
+        try:
+            publish_all(project, sources.chapters, all_plans, out, date, template,
+                        "draft" if "draft" in statuses else "review" if "review" in statuses else "approved")
+        except (RenderError, OSError) as err:
+            outcome.failures.append(Failure("publish", reason(err, project.root, out, work)))
+    return outcome
+
+
+def render_all(project: Project, sources: Sources, plans: list[Plan], formats: list[str], out: Path,
+               work: Path, jobs: int, date: int, template: Callable[[str], Path],
+               report: Callable[[Built], None], outcome: Outcome) -> None:
+    """Read once, assemble each edition, render each (edition, format); failures into ``outcome``."""
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        try:
+            run_stages(pool, project, sources, plans, formats, out, work, date, template, report, outcome)
+        except BaseException:  # Ctrl-C: drop what has not started, stop what runs, then let it propagate
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_all()
+            raise
+
+
+def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, plans: list[Plan],
+               formats: list[str], out: Path, work: Path, date: int, template: Callable[[str], Path],
+               report: Callable[[Built], None], outcome: Outcome) -> None:
+    """The stages of render_all, on ``pool``."""
+
+    def why(err: BaseException) -> str:
+        return reason(err, project.root, out, work)
+
+    try:
+        parsed = parse_all(project, sources, naming_chapters(pool.map))
         paper = paper_targets(project, parsed, plan_editions(project, sources.chapters))
         items = csl_items(project, sources, parsed)
-        assembled = list(pool.map(
-            lambda plan: assemble(plan, project, sources, parsed, paper, items, date, work), plans))
+    except (RenderError, OSError) as err:
+        outcome.failures.append(Failure("read", why(err)))
+        return
 
-        def run(task: tuple[int, str]) -> list[Built]:
-            index, fmt = task
-            done = assembled[index]
+    def put_together(plan: Plan):
+        try:
+            return assemble(plan, project, sources, parsed, paper, items, date, work)
+        except (RenderError, OSError) as err:
+            return Failure("assemble", why(err), plan.id)
+
+    assembled = list(pool.map(put_together, plans))
+    outcome.failures += [a for a in assembled if isinstance(a, Failure)]
+
+    def run(task: tuple[int, str]) -> list[Built] | Failure:
+        index, fmt = task
+        done = assembled[index]
+        try:
             job_dir = work / f"{done.plan.id}-{fmt}"
             job_dir.mkdir()
             job = Job(project.root, done.plan.id, done.plan.kind, done.ast, project.lang,
                       out / done.plan.id, job_dir, date, template, lambda name: FILTERS / name)
             start = time.perf_counter()
             paths = render_one(job, fmt)
-            seconds = time.perf_counter() - start
-            built = [Built(done.plan.id, fmt, p, seconds) for p in paths]
-            for b in built:
-                report(b)
-            return built
+        except (RenderError, OSError) as err:
+            return Failure("render", why(err), done.plan.id, fmt)
+        seconds = time.perf_counter() - start
+        built = [Built(done.plan.id, fmt, p, seconds) for p in paths]
+        for b in built:
+            report(b)
+        return built
 
-        tasks = [(i, fmt) for i in range(len(assembled)) for fmt in formats]
-        for built in pool.map(run, tasks):
-            results.extend(built)
-    statuses = {ch.meta.get("status", "draft") for ch in sources.chapters}
-    publish_all(project, sources.chapters, plan_editions(project, sources.chapters), out, date, template,
-                "draft" if "draft" in statuses else "review" if "review" in statuses else "approved")
-    return results
+    tasks = [(i, fmt) for i, done in enumerate(assembled) if not isinstance(done, Failure) for fmt in formats]
+    for result in pool.map(run, tasks):
+        if isinstance(result, Failure):
+            outcome.failures.append(result)
+        else:
+            outcome.built.extend(result)
+
+
+def naming_chapters(map_fn: Callable) -> Callable:
+    """``map_fn`` for parse_all, with the chapter's path put in front of a failure's message."""
+
+    def mapped(parse: Callable, chapters: Iterable) -> Iterator:
+        def one(chapter):
+            try:
+                return parse(chapter)
+            except RenderError as err:
+                text = str(err)
+                raise RenderError(text if text.startswith(chapter.path) else f"{chapter.path}: {text}") from None
+
+        return map_fn(one, chapters)
+
+    return mapped
+
+
+def reason(err: BaseException, root: Path, out: Path, work: Path | None = None) -> str:
+    """A failure in plain words; an OSError names the file, as the author would type its path."""
+    if not isinstance(err, OSError):
+        return str(err)
+    what = err.strerror or str(err)
+    if not err.filename:
+        return what
+    path = Path(os.fsdecode(err.filename))
+    if work is not None and path.is_relative_to(work):
+        return f"cannot write a temporary file in {shown(out, root)}: {what}"
+    if path.is_relative_to(out):
+        return f"cannot write {shown(path, root)}: {what}"
+    return f"cannot use {shown(path, root)}: {what}"
+
+
+def shown(path: Path, root: Path) -> str:
+    """``path`` relative to the project when inside it ('build/paper/paper.pdf'), else absolute."""
+    absolute = path if path.is_absolute() else root / path
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        return str(absolute)
+
+
+@contextlib.contextmanager
+def output_lock(out: Path, label: str) -> Iterator[None]:
+    """Hold ``out/.lock`` for the whole build; BuildBusy at once if another build holds it.
+
+    flock, not a PID file: the kernel releases it when the holder exits, even by SIGKILL, so a
+    killed build never leaves a stale lock. The file stays (removing it would race a waiting
+    build); it is empty, so a rebuild still gives byte-identical output folders.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock, one build at a time is on the user
+        yield
+        return
+    lock = out / LOCK_NAME
+    try:
+        make_folder(out)
+        fd = os.open(lock, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise OutputError(f"cannot write {label}: {err.strerror or err}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildBusy(f"another build is running in {label} (it holds {label}/{LOCK_NAME}); "
+                            "wait for it to finish, or build into another folder with --out") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def clean_leftovers(out: Path, edition_ids: Iterable[str]) -> list[Path]:
+    """Remove what a killed build left in ``out``: write_atomic's temporary files, scratch folders.
+
+    Only where a build writes (``out`` itself, its assets/ and each edition's folder), and only
+    names of our own making, so an --out folder shared with other files keeps them. What cannot
+    be removed stays (a read-only folder is reported when the build first writes to it).
+    """
+    top = entries(out)
+    scratch = [e for e in top if SCRATCH.match(e.name) and e.is_dir() and not e.is_symlink()]
+    stale = [e for e in top if TEMPORARY.match(e.name) and e.is_file()]
+    for folder in (out / "assets", *(out / edition for edition in edition_ids)):
+        if folder.is_dir() and not folder.is_symlink():
+            stale += stale_temporaries(folder)
+    removed = []
+    for path in scratch + stale:
+        try:
+            if path in scratch:
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
+
+def entries(folder: Path) -> list[Path]:
+    """The folder's entries; none if it is missing or unreadable."""
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
+
+
+@contextlib.contextmanager
+def scratch_folder(out: Path, label: str) -> Iterator[Path]:
+    """A scratch folder inside ``out`` (so a killed build's is found and removed by the next one).
+
+    Creating it is also the first write into ``out``: a read-only or full folder stops the build
+    here with one message rather than a failure per file.
+    """
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=out))
+    except OSError as err:
+        raise OutputError(f"cannot write {label}: {err.strerror or err}") from None
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def publish_all(project: Project, chapters: list, plans: list[Plan], out: Path, date: int,
@@ -192,4 +413,5 @@ def progress_printer(stream=None) -> Callable[[Built], None]:
     return report
 
 
-__all__ = ["BuildError", "Built", "RenderError", "build", "parse_formats", "progress_printer", "safe_out"]
+__all__ = ["BuildBusy", "BuildError", "Built", "Failure", "Outcome", "OutputError", "RenderError", "build",
+           "parse_formats", "progress_printer", "safe_out"]

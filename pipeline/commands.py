@@ -9,9 +9,13 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.diagnostics import FORMATTERS, Diagnostic
 from pipeline.project import CONFIG_NAME, ConfigError, Project, load_project
+
+if TYPE_CHECKING:  # the build stack is imported only when `paper build` runs
+    from pipeline.build import Failure
 
 
 def _load(args: argparse.Namespace) -> Project | int:
@@ -75,7 +79,12 @@ def _shown(path: Path) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from pipeline.build import BuildError, RenderError, build, parse_formats, progress_printer, safe_out
+    """Exit 0 built; 1 check errors; 2 usage or another build running; 3 something could not be built.
+
+    A failure costs only its own file: one line each on stderr, naming edition and format,
+    and everything else is still built and listed on the landing page.
+    """
+    from pipeline.build import BuildError, OutputError, build, parse_formats, progress_printer, safe_out, shown
     from pipeline.sources.paper import load_sources
 
     project = _load(args)
@@ -97,19 +106,49 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 1
     start = time.perf_counter()
     try:
-        built = build(project, sources, editions=args.editions, formats=formats, out=out,
-                      jobs=args.jobs or os.cpu_count() or 1, report=progress_printer())
+        outcome = build(project, sources, editions=args.editions, formats=formats, out=out,
+                        jobs=args.jobs or os.cpu_count() or 1, report=progress_printer())
     except BuildError as err:
         print(f"paper: {err}", file=sys.stderr)
         return 2
-    except RenderError as err:
-        print(f"paper: {err}; the previous files in {_shown(out)} were left as they were",
-              file=sys.stderr)
+    except OutputError as err:
+        print(f"paper: {err}; nothing was built, and the previous files were left as they were", file=sys.stderr)
         return 3
+    built = outcome.built
     editions = len({b.edition for b in built})
-    print(f"Built {len(built)} files of {editions} editions in {time.perf_counter() - start:.1f} s: "
-          f"{_shown(out / 'index.html')}")
-    return 0
+    if built:
+        print(f"Built {len(built)} files of {editions} editions in {time.perf_counter() - start:.1f} s: "
+              f"{_shown(out / 'index.html')}")
+    if not outcome.failures:
+        return 0
+    for failure in outcome.failures:
+        print(failure_line(failure), file=sys.stderr)
+    failed = sum({"render": 1, "assemble": len(formats)}.get(f.stage, 0) for f in outcome.failures)
+    if not built:
+        print(f"paper: nothing was built; the previous files in {shown(out, project.root)} were left as they were",
+              file=sys.stderr)
+    elif failed:
+        print(f"paper: {failed} of the {outcome.attempted} files could not be built; the others were built, "
+              "and the previous files of the failed ones were left as they were", file=sys.stderr)
+    return 3
+
+
+FORMAT_NAMES = {"html": "HTML", "pdf": "PDF", "epub": "EPUB"}
+
+
+def failure_line(failure: "Failure") -> str:
+    """One plain line for a build failure: what failed (edition, format), why, what was kept."""
+    name = FORMAT_NAMES.get(failure.format or "", (failure.format or "").upper())
+    reason = failure.reason.removeprefix(f"{name}: ") if name else failure.reason
+    if failure.stage == "render":
+        return (f"paper: the {name} of edition '{failure.edition}' failed: {reason}; "
+                "its previous file was left as it was")
+    if failure.stage == "assemble":
+        return (f"paper: edition '{failure.edition}' could not be put together: {reason}; "
+                "its previous files were left as they were")
+    if failure.stage == "publish":
+        return f"paper: the landing page and manifest could not be written: {reason}"
+    return f"paper: no edition could be built: {reason}"
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

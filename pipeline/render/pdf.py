@@ -1,24 +1,33 @@
-"""PDF: the edition's AST -> Typst source (pandoc, template, typst.lua) -> PDF/UA-1 (Typst, in-process).
+"""PDF: the edition's AST -> Typst source (pandoc, template, typst.lua) -> PDF/UA-1 (Typst, in a child process).
 
 Typst runs through its Python binding, so no `typst` executable and no LaTeX are needed. The PDF is tagged
 and compiled against the PDF/UA-1 standard, which makes Typst refuse a document with an image or equation
 lacking alt text or without a language; typst.lua supplies both. Only the fonts built into Typst (and a
 project's own `templates/pdf/fonts/`, if it has one) are used, never the machine's: the same input gives the
 same bytes on every machine.
+
+Typst's root (what `#image`, `#read` and `#include` can reach) is a scratch folder holding copies of the
+images the edition uses, under their project-relative paths (typst.lua writes them as `/figures/x.svg`),
+so raw Typst in a chapter or a template reaches nothing else of the project or the machine. Typst runs in
+a child process (pipeline/render/typst_run.py) so that a compile past PAPER_TIMEOUT can be stopped.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
+import tempfile
 from pathlib import Path
-from typing import Iterable, Sequence
-
-import typst
+from typing import Any, Iterable, Sequence
 
 from pipeline.assemble.i18n import terms
 from pipeline.render.files import write_atomic
+from pipeline.render.images import image_relpath, image_sources, resolve_image
 from pipeline.render.job import Job
-from pipeline.render.pandoc import RenderError, run_pandoc
+from pipeline.render.pandoc import RenderError, run_pandoc, timeout_seconds
+from pipeline.render.process import TIMEOUT_ENV, TimedOut, seconds
+from pipeline.render.typst_run import TypstCrashed, TypstFailed, compile_isolated
 
 log = logging.getLogger(__name__)
 
@@ -101,30 +110,67 @@ def preview(job: Job, ppi: float = 110) -> list[bytes]:
 def compile_typst(
     source: bytes, job: Job, *, output_format: str, ppi: float | None = None
 ) -> bytes | list[bytes]:
-    """Run Typst in-process on ``source`` with the project as its root; RenderError in plain words."""
+    """Run Typst on ``source`` with only the edition's images in its root; RenderError in plain words."""
     fonts = job.template(FONTS)
     options: dict[str, object] = {"pdf_standards": STANDARDS} if output_format == "pdf" else {}
     if ppi is not None:
         options["ppi"] = ppi
+    limit = timeout_seconds()
+    root = typst_root(job)
     try:
-        result, warnings = typst.compile_with_warnings(
-            source,
-            root=str(job.root),
-            font_paths=[str(fonts)] if fonts.is_dir() else [],
-            ignore_system_fonts=True,
-            format=output_format,
-            timestamp=job.source_date,
-            **options,
-        )
-    except typst.TypstError as err:
-        message = plain_error(err)
+        compiled = compile_isolated(
+            source, root=root, work=job.work_dir, font_paths=[str(fonts)] if fonts.is_dir() else [],
+            output_format=output_format, timestamp=job.source_date, options=options, timeout=limit)
+    except TypstFailed as err:
+        message = without_root(plain_error(err), root)
         raise RenderError(f"PDF: Typst could not make the {job.edition_id} edition: {message}") from None
-    except (RuntimeError, OSError, ValueError) as err:  # the binding's failures outside a diagnostic
-        message = one_line(str(err))
-        raise RenderError(f"PDF: Typst failed on the {job.edition_id} edition: {message}") from None
-    for warning in dedupe(w.message for w in warnings):
+    except TimedOut:
+        raise RenderError(f"PDF: Typst was still making the {job.edition_id} edition after {seconds(limit)} "
+                          f"and was stopped ({TIMEOUT_ENV} sets the limit in seconds)") from None
+    except TypstCrashed as err:
+        raise RenderError(f"PDF: Typst crashed on the {job.edition_id} edition: {one_line(str(err))}") from None
+    for warning in dedupe(compiled.warnings):
         log.warning("PDF %s: %s", job.edition_id, warning)
-    return result or b""
+    if len(compiled.outputs) == 1:
+        return compiled.outputs[0]
+    return compiled.outputs or b""
+
+
+def typst_root(job: Job) -> Path:
+    """A fresh folder in work_dir holding a copy of each image the edition uses, at its project path.
+
+    Typst compiles with this folder as its root: typst.lua's `/figures/x.svg` finds the copy, and a
+    raw `#read("/paper.yml")` or `#image("/../secret")` finds nothing. Images are checked by the same
+    rules as the other formats (inside the project, no link leading out) before they are copied.
+    """
+    root = Path(tempfile.mkdtemp(prefix="typst-root-", dir=job.work_dir))
+    for src in image_sources(document(job.ast)):
+        relative = image_relpath(src)
+        if not (job.root / relative).exists():
+            raise RenderError(f"PDF: image file not found in the project: {relative}")
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(resolve_image(job.root, src), target)
+    return root
+
+
+def without_root(message: str, root: Path) -> str:
+    """Typst's message with the scratch root cut from its paths ('searched at /paper.yml'), and why
+    a file outside the edition's images is never found."""
+    for prefix in dict.fromkeys((str(root.resolve()), str(root))):
+        message = message.replace(prefix, "")
+    if "file not found" in message:
+        message += "; Typst can read only the images the edition shows"
+    return message
+
+
+def document(ast: bytes) -> dict[str, Any]:
+    """The edition's Pandoc JSON (already read once by pandoc, so it parses); {} if it does not."""
+    try:
+        doc = json.loads(ast)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def one_line(text: str) -> str:
@@ -132,7 +178,7 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def plain_error(err: typst.TypstError) -> str:
+def plain_error(err: TypstFailed) -> str:
     """Typst's message in one line, with its first hint: the user fixes a chapter, not our Typst source."""
     message = one_line(str(getattr(err, "message", "") or err)).removeprefix("error: ")
     hints: Sequence[str] = getattr(err, "hints", None) or []
