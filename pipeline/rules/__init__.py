@@ -42,5 +42,45 @@ def check(project: Project, sources: Sources, only: Iterable[str] | None = None)
             diagnostic = _diagnostic(project, rule, hit)
             if diagnostic is not None:
                 out.add(diagnostic)
-    return sorted(out, key=lambda d: (d.path, d.line, d.col, d.code, d.message))
+    return capped(sorted(out, key=lambda d: (d.path, d.line, d.col, d.code, d.message)))
+
+
+MAX_PER_FILE_AND_RULE = 100
+
+
+def capped(diagnostics: list[Diagnostic], limit: int = MAX_PER_FILE_AND_RULE) -> list[Diagnostic]:
+    """At most ``limit`` diagnostics of one rule in one file, then one that counts the rest.
+
+    A generated or pasted file can hold half a million level-1 headings; listing
+    them all costs seconds and hundreds of megabytes, floods the CI log, and helps
+    nobody. The counting diagnostic is an error if any of those left out is one,
+    so the exit code never changes.
+    """
+    totals: dict[tuple[str, str], int] = {}
+    for d in diagnostics:
+        key = (d.path, d.code)
+        totals[key] = totals.get(key, 0) + 1
+    if all(n <= limit for n in totals.values()):
+        return diagnostics
+    errors_left_out: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], int] = {}
+    for d in diagnostics:
+        key = (d.path, d.code)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > limit and d.severity == "error":
+            errors_left_out.add(key)
+    out: list[Diagnostic] = []
+    seen.clear()
+    for d in diagnostics:
+        key = (d.path, d.code)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= limit:
+            out.append(d)
+        elif seen[key] == limit + 1:
+            more = totals[key] - limit
+            severity = "error" if key in errors_left_out else "warning"
+            out.append(Diagnostic(d.path, d.line, d.col, severity, d.code,  # type: ignore[arg-type]
+                                  f"{more} more {d.code} problems in this file from here on are not listed "
+                                  f"(only the first {limit} are); the first one here: {d.message}"))
+    return out
 

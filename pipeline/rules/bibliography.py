@@ -33,7 +33,9 @@ def _problems(ctx: Context, code: str) -> Iterable[Hit]:
     cited = ctx.cited_closure
     for p in ctx.bib.problems:
         if p.code == code:
-            yield Hit(p.path, p.line, p.col, p.message, at_most_warning=p.key not in cited, key=p.key)
+            spoiled = [k for k in p.affects if k in cited]  # cited entries that use a broken @string
+            yield Hit(p.path, p.line, p.col, p.message, at_most_warning=p.key not in cited and not spoiled,
+                      key=p.key or next(iter(spoiled), None))
 
 
 def _entry_hit(entry: BibEntry, message: str, field: str | None = None) -> Hit:
@@ -139,7 +141,8 @@ def crossref_cycle(ctx: Context) -> Iterable[Hit]:
         entries = [ctx.bib.entries[k] for k in cycle]
         first = min(entries, key=lambda e: (e.path, e.line))
         reaches = not ctx.cited_closure.isdisjoint(cycle)  # a cited entry inherits through it
-        chain = " -> ".join(cycle + [cycle[0]])
+        shown = cycle if len(cycle) <= 6 else cycle[:3] + [f"... ({len(cycle) - 5} more) ..."] + cycle[-2:]
+        chain = " -> ".join(shown + [cycle[0]])
         hit = _entry_hit(first, f"crossref cycle {chain}; remove one of these crossref fields", "crossref")
         yield Hit(hit.path, hit.line, hit.col, hit.message, at_most_warning=not reaches, key=first.key)
 

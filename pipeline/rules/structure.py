@@ -11,7 +11,26 @@ from pipeline.sources.chapters import Chapter
 from pipeline.sources.markdown import Heading
 from pipeline.sources.paper import CHAPTER_DIRS, CHAPTER_SUFFIXES
 
-PLACEHOLDER = re.compile(r"\[\[\s*TODO\b.*?\]\]", re.IGNORECASE | re.DOTALL)
+PLACEHOLDER_OPEN = re.compile(r"\[\[\s*TODO\b", re.IGNORECASE)
+
+
+def placeholders(text: str) -> Iterable[tuple[int, int]]:
+    """(start, end) of each '[[TODO ...]]', which may span lines.
+
+    A loop rather than one lazy regex: with a lazy regex, every unclosed
+    '[[TODO' scans to the end of the file, and a file full of them took
+    minutes. Once no ']]' follows, no later placeholder can close either.
+    """
+    pos = 0
+    while True:
+        opening = PLACEHOLDER_OPEN.search(text, pos)
+        if opening is None:
+            return
+        close = text.find("]]", opening.end())
+        if close < 0:
+            return
+        yield opening.start(), close + 2
+        pos = close + 2
 
 
 def normalise(title: str) -> str:
@@ -172,8 +191,12 @@ def not_in_contents(ctx: Context) -> Iterable[Hit]:
 @rule("PLH001", "placeholder", "warning", "a [[TODO: ...]] placeholder is still waiting for the peer")
 def placeholder(ctx: Context) -> Iterable[Hit]:
     for ch in ctx.chapters:
-        for match in PLACEHOLDER.finditer(ch.text):
-            line = ch.text.count("\n", 0, match.start()) + 1
-            col = match.start() - (ch.text.rfind("\n", 0, match.start()) + 1) + 1
-            text = " ".join(match.group(0).split())
+        # counted incrementally: one line of a file may hold 100,000 placeholders
+        line, line_start, counted = 1, 0, 0
+        for start, end in placeholders(ch.text):
+            line += ch.text.count("\n", counted, start)
+            line_start = max(line_start, ch.text.rfind("\n", counted, start) + 1)
+            counted = start
+            col = start - line_start + 1
+            text = " ".join(ch.text[start:end].split())
             yield Hit(ch.path, line, col, f"placeholder to fill in: {text[:100]}")

@@ -28,6 +28,9 @@ How it is built (I/O only at the edge, everything else is text -> values):
    macros known at that point (BibTeX's order), and leaves the others as
    ``_Macro`` references that ``_Builder.finish`` resolves once every file is
    read (a macro defined later still resolves; one defined nowhere is BIB009).
+   Expansion has a budget (``MAX_EXPANSION`` characters over the whole
+   database): a file of macros built from macros is refused in milliseconds,
+   with bounded memory, instead of growing exponentially.
 4. BIB001 also covers what Pandoc, which builds the paper, refuses to read
    although bibtexparser accepts it (``@string(...)``, a ``.`` in a field name,
    a stray ``@`` between entries, a missing comma between two fields...), so
@@ -42,7 +45,7 @@ import logging
 import os
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, NamedTuple, Sequence, Union
@@ -50,6 +53,8 @@ from typing import Callable, Iterator, Mapping, NamedTuple, Sequence, Union
 from bibtexparser import model as bpm
 from bibtexparser.exceptions import ParsingException
 from bibtexparser.splitter import Splitter
+
+from pipeline.sources.text import UTF16, binary_kind, binary_message
 
 
 @dataclass(frozen=True)
@@ -76,12 +81,16 @@ class BibProblem:
     col: int
     message: str  # plain words, one line, says how to fix it
     key: str | None  # entry concerned (None for file-level problems)
+    # Entries whose values this problem spoils although it is reported elsewhere
+    # (a broken @string they use): when one of them is cited, it is an error.
+    affects: tuple[str, ...] = ()
 
 
 PROBLEM_CODES = {
     "BIB001": "a block of the .bib file could not be read (unbalanced braces, missing comma, junk)",
     "BIB002": "an entry key is defined twice (reported at the second definition)",
-    "BIB009": "a field uses an @string macro that is not defined (before or after it)",
+    "BIB009": "a field uses an @string macro that is not defined (before or after it), or that cannot "
+              "be expanded (defined through itself, or expanding to more than MAX_EXPANSION characters)",
     "BIB011": "an @string macro is defined twice",
     "BIB012": "a .bib file is missing, unreadable, binary or not valid UTF-8",
 }
@@ -289,12 +298,13 @@ def _decode(data: bytes) -> tuple[str | None, tuple[int, int, str] | None]:
     file is not text at all: nothing is read from it.
     """
     nul = data.find(b"\x00")
-    if nul >= 0:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            message = "this file is saved as UTF-16; save it as UTF-8 (Save As, Encoding UTF-8)"
+    kind = binary_kind(data)
+    if nul >= 0 or kind is not None:
+        if kind is not None:
+            message = binary_message(kind, "check that paper.yml names the right .bib file")
         else:
             message = "this is a binary file, not a text .bib file; check that paper.yml names the right file"
-        line, col = _byte_position(data, nul)
+        line, col = _byte_position(data, nul) if nul >= 0 and kind != UTF16 else (1, 1)
         return None, (line, col, message)
     problem = None
     try:
@@ -389,7 +399,29 @@ class _Macro(NamedTuple):
     key: str | None
 
 
-_Part = Union[str, _Macro]
+class _Broken(NamedTuple):
+    """A macro that could not be expanded where it was written; it reads as its own name.
+
+    It travels with the value it is part of (a @string inlined into an entry
+    brings it along), so the entry that ends up using it is told too.
+    """
+
+    name: str
+    kind: str  # 'too-big' (see MAX_EXPANSION)
+    path: str
+    line: int
+    col: int
+    key: str | None
+
+
+_Part = Union[str, _Macro, _Broken]
+
+# Characters that @string expansion may produce in all, over every file: far
+# above what real bibliographies use (IRIDIA's 3,000 entries: well under a
+# million), and a bound on the memory a file of macros built from macros
+# ('@string{b = a # a # a # a}' thirty times over) can claim.
+MAX_EXPANSION = 20_000_000
+PART_COST = 100  # a macro reference kept in a value costs as much memory as about 100 characters
 _Value = Union[str, list[_Part]]  # a field value: resolved, or parts still holding macros
 
 # Between value parts Pandoc skips whitespace and '%' comments; so do we.
@@ -552,6 +584,19 @@ class _Builder:
         self.file: _File | None = None
         self.file_index: dict[str, int] = {}
         self.definitions: list[list[_Part]] = []  # every @string value, in order
+        self.budget = MAX_EXPANSION  # characters macro expansion may still produce
+        self.too_big: set[str] = set()  # macros whose expansion would exceed the budget
+        # macro -> (what went wrong, the macro at fault) when its value holds a broken macro
+        self.tainted: dict[str, tuple[str, str]] = {}
+        self.report_index: dict[tuple, int] = {}  # a reported site -> its place in problems
+        self.affected: dict[tuple, dict[str, None]] = {}  # a reported @string site -> entry keys
+
+    def afford(self, size: int) -> bool:
+        """Charge ``size`` characters of macro expansion; False (and nothing charged) if over budget."""
+        if size > self.budget:
+            return False
+        self.budget -= size
+        return True
 
     # -- problems -----------------------------------------------------------
 
@@ -815,7 +860,8 @@ class _Builder:
             return value
         elif value and not first.isdigit() and _PANDOC_WORD.fullmatch(value):
             known = self.current.get(value.lower())
-            if known is not None and len(known) == 1 and isinstance(known[0], str):
+            if known is not None and len(known) == 1 and isinstance(known[0], str) \
+                    and self.afford(len(known[0])):
                 return known[0]
         return None
 
@@ -887,8 +933,10 @@ class _Builder:
                 known = self.current.get(text.lower())
                 if known is None:
                     parts.append(_Macro(text, path, line, col, key))
-                else:
+                elif self.afford(sum(len(p) if isinstance(p, str) else PART_COST for p in known)):
                     parts.extend(known)
+                else:
+                    parts.append(_Broken(text, "too-big", path, line, col, key))
         return _merge(parts), unreadable
 
     # -- failed blocks and free text ------------------------------------------
@@ -943,36 +991,60 @@ class _Builder:
             self.join(parts)  # reports undefined macros even in @strings nobody uses
         entries: dict[str, BibEntry] = {}
         for pending in self.pending:
-            fields = {name: _clean(value if isinstance(value, str) else self.join(value))
+            fields = {name: _clean(value if isinstance(value, str) else self.join(value, (pending, name)))
                       for name, value in pending.fields.items()}
             entries[pending.key] = BibEntry(pending.key, pending.type, fields, pending.path,
                                             pending.line, pending.col, pending.field_lines)
         strings = {name: self.join(parts) for name, parts in self.current.items()}
+        self.note_affected()
         problems = [p for _, p in sorted(self.problems, key=lambda ip: (ip[0], ip[1].line, ip[1].col))]
         return Bibliography(entries, problems, strings)
 
-    def join(self, parts: list[_Part]) -> str:
+    def join(self, parts: list[_Part], owner: tuple[_Pending, str] | None = None) -> str:
+        """A value's text, its macros expanded; what cannot be expanded is reported (BIB009)
+        and kept as the macro's name. ``owner`` is the entry and field the value belongs
+        to: a broken macro that came in through an @string is reported at the @string,
+        naming the entry, so that it is an error when the entry is cited."""
         if len(parts) == 1 and isinstance(parts[0], str):
             return parts[0]
         out = []
         for part in parts:
             if isinstance(part, str):
                 out.append(part)
+                continue
+            name = part.name.lower()
+            if isinstance(part, _Broken):
+                self.report_macro(part, part.kind, part.name, owner)
+                out.append(part.name)
+                continue
+            value = self.resolve_macro(name)
+            problem = self.macro_problem(name)
+            if problem is not None:
+                self.report_macro(part, *problem, owner)
+            if value is None or not self.afford(len(value)):
+                if value is not None:
+                    self.report_macro(part, "too-big", part.name, owner)
+                out.append(part.name)
             else:
-                value = self.resolve_macro(part.name.lower())
-                if value is None:
-                    self.report_undefined(part)
-                    out.append(part.name)
-                else:
-                    out.append(value)
+                out.append(value)
         return "".join(out)
+
+    def macro_problem(self, name: str) -> tuple[str, str] | None:
+        """(kind, culprit) when a macro's expansion is not its real value, else None."""
+        if name not in self.first:
+            return "undefined", name
+        if name in self.too_big:
+            return "too-big", name
+        return self.tainted.get(name)
 
     def resolve_macro(self, name: str) -> str | None:
         """The value of a macro's first definition, fully expanded; None if it is not defined.
 
         Iterative (a chain of thousands of forward references must not hit
         Python's recursion limit). A reference back to a macro still being
-        expanded is a cycle: reported, and kept as the raw name.
+        expanded is a cycle: reported, and kept as the raw name. Every macro
+        being expanded when something goes wrong is marked as tainted, so
+        that a field using it is reported too.
         """
         if name in self.final or name not in self.first:
             return self.final.get(name)
@@ -983,7 +1055,13 @@ class _Builder:
             parts = self.first[current]
             if index == len(parts):
                 stack.pop()
-                value = self.final[current] = "".join(out)
+                if self.afford(sum(map(len, out))):
+                    value = "".join(out)
+                else:
+                    value = current
+                    self.too_big.add(current)
+                    self.taint(stack, "too-big", current)
+                self.final[current] = value
                 if stack:
                     stack[-1][2].append(value)
                 continue
@@ -993,35 +1071,81 @@ class _Builder:
                 out.append(part)
                 continue
             sub = part.name.lower()
-            if sub not in self.first or (sub in self.final and self.final[sub] is None):
-                self.report_undefined(part)
+            if isinstance(part, _Broken):
+                self.report_macro(part, part.kind, part.name)
+                self.taint(stack, part.kind, part.name)
+                out.append(part.name)
+            elif sub not in self.first or (sub in self.final and self.final[sub] is None):
+                kind = "undefined" if sub not in self.first else "cycle"
+                self.report_macro(part, kind, part.name)
+                self.taint(stack, kind, part.name)
                 out.append(part.name)
             elif sub in self.final:
+                if sub in self.too_big or sub in self.tainted:
+                    self.taint(stack, *(self.tainted.get(sub) or ("too-big", sub)))
                 out.append(self.final[sub])  # type: ignore[arg-type]
             else:
                 self.final[sub] = None
                 stack.append((sub, 0, []))
         return self.final[name]
 
-    def report_undefined(self, macro: _Macro) -> None:
-        site = (macro.path, macro.line, macro.col, macro.name.lower(), macro.key)
-        if site in self.reported:
-            return
-        self.reported.add(site)
-        folded = macro.name.lower()
-        if folded in self.first:
-            message = (f"macro '{macro.name}' is defined only through itself (a cycle of @string "
-                       "definitions); give one of them a plain value")
-        else:
-            known = [*self.defined_at, *MONTH_MACROS]
-            close = difflib.get_close_matches(folded, known, n=1, cutoff=0.75)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            message = (f"macro '{macro.name}' is not defined in any bibliography file{hint}; define "
-                       f"it with @string{{{macro.name} = \"...\"}} or write the value in braces: "
-                       f"{{{macro.name}}}")
-        index = self.file_index.get(macro.path, 0)
-        self.problems.append((index, BibProblem("BIB009", macro.path, macro.line, macro.col,
-                                                _one_line(message), macro.key)))
+    def taint(self, stack: list[tuple[str, int, list[str]]], kind: str, culprit: str) -> None:
+        for macro, _, _ in stack:
+            self.tainted.setdefault(macro, (kind, culprit))
+
+    def report_macro(self, site: _Macro | _Broken, kind: str, culprit: str,
+                     owner: tuple[_Pending, str] | None = None) -> None:
+        """One BIB009 where the broken macro is written; ``owner``, the entry and field whose
+        value it ends up in through an @string, is remembered with it (see BibProblem.affects)."""
+        name = site.name
+        ident = (site.path, site.line, site.col, name.lower(), site.key)
+        if ident not in self.reported:
+            self.reported.add(ident)
+            if kind == "undefined" and culprit.lower() == name.lower():
+                known = [*self.defined_at, *MONTH_MACROS]
+                close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.75)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                message = (f"macro '{name}' is not defined in any bibliography file{hint}; define "
+                           f"it with @string{{{name} = \"...\"}} or write the value in braces: "
+                           f"{{{name}}}")
+            else:
+                message = f"{_macro_reason(kind, culprit, name)}{_MACRO_FIX[kind]}"
+            self.report_index[ident] = len(self.problems)
+            index = self.file_index.get(site.path, 0)
+            self.problems.append((index, BibProblem("BIB009", site.path, site.line, site.col,
+                                                    _one_line(message), site.key)))
+        if owner is not None and site.key is None:
+            self.affected.setdefault(ident, {})[owner[0].key] = None
+
+    def note_affected(self) -> None:
+        """Name, in each @string's BIB009, the entries whose values it spoils."""
+        for ident, keys in self.affected.items():
+            at = self.report_index[ident]
+            index, problem = self.problems[at]
+            users = list(keys)
+            named = ", ".join(f"'{k}'" for k in users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
+            message = f"{problem.message} (used by entry {named})"
+            self.problems[at] = (index, replace(problem, message=message, affects=tuple(users)))
+
+
+def _macro_reason(kind: str, culprit: str, name: str) -> str:
+    """Why macro ``name`` has no real value (``culprit`` is the macro at fault), in plain words."""
+    what = {
+        "undefined": "is not defined in any bibliography file",
+        "cycle": "is defined only through itself (a cycle of @string definitions)",
+        "too-big": f"expands to too much text (more than {MAX_EXPANSION:,} characters in all: "
+                   "macros built from macros over and over)",
+    }[kind]
+    if culprit.lower() == name.lower():
+        return f"macro '{name}' {what}"
+    return f"macro '{name}' uses macro '{culprit}', which {what}"
+
+
+_MACRO_FIX = {
+    "undefined": "; define it with @string or write the value in braces",
+    "cycle": "; give one of them a plain value",
+    "too-big": "; write the value out in braces instead",
+}
 
 
 _BLANKS = re.compile(r"[ \t\n\r\f\v]+")  # ASCII white space only: a no-break space is content

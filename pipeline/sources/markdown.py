@@ -76,6 +76,9 @@ bookdown book and many thousands of generated snippets:
 * Simple and multiline table cells are read line by line, not cut into
   columns; pipe-table cells beyond the header's column count are kept.
 * Autolinks accept a list of common URI schemes, not Pandoc's full list.
+* After 1,000 blocks that end mid-line on one line (``<div><div>...``,
+  ``<!-- --><!-- -->...``), the rest of that line is read as a paragraph:
+  its inline HTML, citations and words are still found, in linear time.
 """
 
 from __future__ import annotations
@@ -184,6 +187,10 @@ def scan(text: str, first_line: int = 1) -> Scan:
 
 _TAB_STOP = 4
 _MAX_DEPTH = 40  # nesting (containers, brackets) followed; deeper input is read as text
+# Blocks that may end mid-line and let another start on the rest of the same line
+# ('<div><div>...'); each one copies the rest of the line, so past this many the
+# rest is read as one paragraph (its inline HTML and citations are still found).
+_MAX_CUTS_PER_LINE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +365,7 @@ class _Doc:
         self.in_note: list[tuple[str, int]] = []
         self.links: list[_PendingLink] = []
         self.heading_ids: list[str] = []
+        self.suffixes: dict[str, int] = {}  # see _unique
         self.cite_spans: list[tuple[int, int]] = []
         self.with_locator: set[int] = set()  # in-text citations followed by [...]
 
@@ -433,9 +441,9 @@ class _Doc:
         explicit = seg.attrs.id if seg.attrs is not None and seg.attrs.id else None
         if explicit:
             ident = explicit
-            auto = _unique(_auto_identifier("".join(reader.ident)), used)
+            auto = _unique(_auto_identifier("".join(reader.ident)), used, self.suffixes)
         else:
-            ident = auto = _unique(_auto_identifier("".join(reader.ident)), used)
+            ident = auto = _unique(_auto_identifier("".join(reader.ident)), used, self.suffixes)
         used.add(ident)
         self.heading_ids.append(ident)
         self.out.headings.append(Heading(seg.level, text, explicit, auto, seg.at[0], seg.at[1]))
@@ -463,14 +471,23 @@ class _Doc:
         return out
 
 
-def _unique(base: str, used: set[str]) -> str:
-    """Pandoc appends -1, -2, ... to an identifier already given in the text."""
+def _unique(base: str, used: set[str], tried: dict[str, int]) -> str:
+    """Pandoc appends -1, -2, ... (up to 60000) to an identifier already given in the text.
+
+    ``tried`` remembers, per base, the lowest suffix that may still be free:
+    ``used`` only grows, so the suffixes below it stay taken. Without it,
+    50,000 headings of the same text (a file of '#' lines) took minutes.
+    """
     if base not in used:
         return base
-    for n in range(1, 60001):
+    n = tried.get(base, 1)
+    while n <= 60000:
         candidate = f"{base}-{n}"
         if candidate not in used:
+            tried[base] = n
             return candidate
+        n += 1
+    tried[base] = n
     return base
 
 
@@ -666,6 +683,7 @@ class _Blocks:
 
     def __init__(self, doc: _Doc) -> None:
         self.doc = doc
+        self.cuts: dict[int, int] = {}  # file line -> blocks that ended on it mid-line
         # Pandoc's order, each with the characters a line must start with (after
         # spaces) for it to apply, or None when the parser looks further itself
         self.parsers: tuple[tuple[Callable[[_Lines, int, _Ctx], int | None], str | None], ...] = (
@@ -1063,16 +1081,25 @@ class _Blocks:
             if ident:
                 self.doc.out.identifiers.append(Identifier(ident, kind, line.no, line.col(m.start() + 1)))
 
-    @staticmethod
-    def _after(lines: _Lines, k: int, c: int, keep_indent: bool = False) -> int:
+    def _after(self, lines: _Lines, k: int, c: int, keep_indent: bool = False) -> int:
         """Continue after column ``c`` of line ``k`` (a block may end mid-line)."""
         if k >= len(lines):
             return k
         rest = lines[k].text[c:]
         if _blank(rest):
             return k + 1
-        lines[k] = lines[k].cut(c if keep_indent else c + _indent(rest))
+        cut = lines[k].cut(c if keep_indent else c + _indent(rest))
+        if not self._may_cut(cut):
+            self.doc.segment("para", [cut])
+            return k + 1
+        lines[k] = cut
         return k
+
+    def _may_cut(self, line: _Line) -> bool:
+        """False once a line has had _MAX_CUTS_PER_LINE blocks: keeps hostile lines linear."""
+        count = self.cuts.get(line.no, 0) + 1
+        self.cuts[line.no] = count
+        return count <= _MAX_CUTS_PER_LINE
 
     def _definition_list(self, lines: _Lines, i: int, ctx: _Ctx) -> int | None:
         if not self._definition_ahead(lines, i) or ctx.depth >= _MAX_DEPTH:
@@ -1376,6 +1403,9 @@ class _Blocks:
         if stop is not None and stop > 0:
             k, c = _unjoin(_line_starts(lines[i:j]), stop)
             k += i
+            if not self._may_cut(lines[k]):
+                self.doc.segment("para", lines[i:j])
+                return j
             self.doc.segment("para", lines[i:k] + ([lines[k].head(c)] if c > 0 else []))
             lines[k] = lines[k].cut(c)
             return k

@@ -67,9 +67,14 @@ def _plain_words(problem: str, context: str | None) -> str:
 
 def parse_yaml(text: str) -> YamlDoc:
     """Parse one YAML document; raise YamlError with a position and plain words."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # its reader refuses control characters at once
+    except yaml.reader.ReaderError as err:
+        raise _control_character(text, err) from None
     try:
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as err:
+        raise _control_character(text, err) from None
     except yaml.MarkedYAMLError as err:
         # an unclosed bracket or quote is best shown where it was opened
         unclosed = "while parsing a flow" in (err.context or "") or "quoted scalar" in (err.context or "")
@@ -91,6 +96,16 @@ def parse_yaml(text: str) -> YamlDoc:
     except RecursionError:
         raise YamlError(1, 1, "the YAML is nested too deeply to be read") from None
     return doc
+
+
+def _control_character(text: str, err: yaml.reader.ReaderError) -> YamlError:
+    """YAML refuses control characters (pasted from a PDF, a terminal...); say which and where."""
+    index = max(0, min(err.position, len(text)))
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    code = err.character if isinstance(err.character, int) else 0
+    return YamlError(line, col, f"an invisible control character (U+{code:04X}) is here; delete it "
+                                "(it often comes with text pasted from a PDF or a terminal)")
 
 
 class SafeScalars(yaml.constructor.SafeConstructor):
