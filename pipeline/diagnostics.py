@@ -26,15 +26,30 @@ class Diagnostic:
         return f"{self.path}:{self.line}:{self.col}: {self.severity}[{self.code}]: {self.message}"
 
 
+def _visible(char: str) -> str:
+    """A control, line-separator or bidi-override character as a visible escape."""
+    code = ord(char)
+    if code < 0x20 or 0x7F <= code < 0xA0 or code in (0x2028, 0x2029) or 0x202A <= code <= 0x202E \
+            or 0x2066 <= code <= 0x2069:
+        return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
+    return char
+
+
 def _one_line(message: str) -> str:
-    """Messages must stay on one line so the contract's regex can read them."""
-    return " ".join(message.split())
+    """Messages must stay on one line so the contract's regex can read them, and text quoted
+    from an author's file must not drive the terminal or CI log (ANSI escapes, bidi overrides)."""
+    return "".join(_visible(c) for c in " ".join(message.split()))
+
+
+def _path(path: str) -> str:
+    """A file name as it is shown: a name holding a line break or an escape stays one safe line."""
+    return "".join(_visible(c) for c in path)
 
 
 def format_text(diagnostics: Iterable[Diagnostic]) -> str:
     diags = list(diagnostics)
     lines = [
-        f"{d.path}:{d.line}:{d.col}: {d.severity}[{d.code}]: {_one_line(d.message)}" for d in diags
+        f"{_path(d.path)}:{d.line}:{d.col}: {d.severity}[{d.code}]: {_one_line(d.message)}" for d in diags
     ]
     lines.append(summary(diags))
     return "\n".join(lines) + "\n"

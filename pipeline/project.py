@@ -20,7 +20,7 @@ from pipeline.sources.yamlnodes import YamlDoc, YamlError, parse_yaml
 
 CONFIG_NAME = "paper.yml"
 SEVERITIES = ("error", "warning", "off")
-DEFAULT_MAX_FILE_KB = 1024
+DEFAULT_MAX_FILE_KB = 256
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 RAW_FORMATS = ("html", "typst", "latex")  # the raw formats paper.yml's allow.raw may name
 # Rules that guard readers rather than style: rules.severity may raise them, never lower them.

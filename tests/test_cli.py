@@ -259,3 +259,12 @@ def test_internal_errors_never_show_a_traceback(make_paper, capsys, monkeypatch)
     code, _, err = run(capsys, "-C", str(make_paper()), "check")
     assert code == 2
     assert "Traceback" not in err and "simulated bug" in err
+
+
+def test_text_quoted_from_a_file_cannot_drive_the_terminal():
+    from pipeline.diagnostics import Diagnostic, format_text
+
+    out = format_text([Diagnostic("a\nb.md", 1, 1, "error", "SRC001", "x \x1b[31mred \u202eexe")])
+    first = out.splitlines()[0]
+    assert LINE.match(first) and "\x1b" not in out and "\u202e" not in out
+    assert first.startswith("a\\x0ab.md:1:1: error[SRC001]: x \\x1b[31mred \\u202eexe")
