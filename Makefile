@@ -8,7 +8,7 @@ PAPER  := $(BIN)/paper
 STAMP  := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all setup check build test html pdf epub summary figures screenshots clean lock
+.PHONY: all setup check build test html pdf epub summary figures screenshots bench clean lock
 
 all: check build
 
@@ -36,6 +36,10 @@ summary: $(STAMP)
 screenshots: build
 	@sh scripts/system-tools.sh chromium
 	$(BIN)/python scripts/screenshots.py
+
+# The build benchmark of issue 7: prints a table, writes bench/results.json (see bench/README.md).
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 # Redraw the paper's figures from scripts/make_figures.py.
 figures: $(STAMP)
