@@ -6,7 +6,6 @@ and EPUB are written from the same document and cannot disagree.
 
 from __future__ import annotations
 
-import copy
 import json
 import tempfile
 from dataclasses import dataclass
@@ -76,7 +75,7 @@ def csl_path(project: Project) -> Path:
 def assemble(plan: Plan, project: Project, sources: Sources, parsed: dict[str, Parsed],
              paper: dict[str, Target], items: dict[str, dict], source_date: int, work_dir: Path) -> Assembled:
     terms = terms_for(project.lang)
-    blocks = edition_blocks(plan, copy.deepcopy(parsed), project, terms)
+    blocks = edition_blocks(plan, parsed, project, terms)  # chapter_div copies what it takes
     mode = {"paper": "chapters", "custom": "chapters", "offprint": "sections"}.get(plan.kind, "none")
     here = number(blocks, terms, mode)
     blocks = resolve(blocks, here, paper, terms)
