@@ -403,12 +403,16 @@ def publish_all(project: Project, chapters: list, plans: list[Plan], out: Path, 
 
 def progress_printer(stream=None) -> Callable[[Built], None]:
     """One line per artifact on a terminal; nothing in CI or when piped."""
+    from rich.console import Console
+    from rich.markup import escape
+
     stream = stream or sys.stderr
     quiet = bool(os.environ.get("CI")) or not stream.isatty()
+    console = Console(file=stream, highlight=False)
 
     def report(b: Built) -> None:
         if not quiet:
-            print(f"  {b.format:<4}  {b.path}  ({b.seconds:.1f} s)", file=stream, flush=True)
+            console.print(f"  [bold]{b.format:<4}[/]  {escape(str(b.path))}  [dim]({b.seconds:.1f} s)[/]")
 
     return report
 
