@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import os
 import re
 import shutil
@@ -37,7 +38,8 @@ from pipeline.assemble import (
 )
 from pipeline.assemble.document import iso_date, title_with_subtitle
 from pipeline.project import Project
-from pipeline.render.files import TEMPORARY, make_folder, stale_temporaries
+from pipeline.cache import Cache, key, restore_files, save_files, sha256, tree_digest
+from pipeline.render.files import TEMPORARY, make_folder, recorded, stale_temporaries
 from pipeline.render.job import Job
 from pipeline.render.pandoc import RenderError, timeout_seconds
 from pipeline.render.process import stop_all
@@ -165,7 +167,7 @@ def render_one(job: Job, fmt: str) -> list[Path]:
 
 
 def build(project: Project, sources: Sources, *, editions: list[str], formats: list[str],
-          out: Path, jobs: int, report: Callable[[Built], None]) -> Outcome:
+          out: Path, jobs: int, report: Callable[[Built], None], use_cache: bool = True) -> Outcome:
     """Every requested edition in every requested format; each failure is collected, not raised.
 
     Raises BuildError (exit 2) for a bad request or a busy output folder, OutputError (exit 3)
@@ -184,7 +186,8 @@ def build(project: Project, sources: Sources, *, editions: list[str], formats: l
     with output_lock(out, label):
         clean_leftovers(out, [p.id for p in all_plans])
         with scratch_folder(out, label) as work:
-            render_all(project, sources, plans, formats, out, work, jobs, date, template, report, outcome)
+            cache = Cache(project.root / ".cache" / "build") if use_cache else None
+            render_all(project, sources, plans, formats, out, work, jobs, date, template, report, outcome, cache)
         statuses = {ch.meta.get("status", "draft") for ch in sources.chapters}
         try:
             publish_all(project, sources.chapters, all_plans, out, date, template,
@@ -196,11 +199,11 @@ def build(project: Project, sources: Sources, *, editions: list[str], formats: l
 
 def render_all(project: Project, sources: Sources, plans: list[Plan], formats: list[str], out: Path,
                work: Path, jobs: int, date: int, template: Callable[[str], Path],
-               report: Callable[[Built], None], outcome: Outcome) -> None:
+               report: Callable[[Built], None], outcome: Outcome, cache: Cache | None = None) -> None:
     """Read once, assemble each edition, render each (edition, format); failures into ``outcome``."""
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         try:
-            run_stages(pool, project, sources, plans, formats, out, work, date, template, report, outcome)
+            run_stages(pool, project, sources, plans, formats, out, work, date, template, report, outcome, cache)
         except BaseException:  # Ctrl-C: drop what has not started, stop what runs, then let it propagate
             pool.shutdown(wait=False, cancel_futures=True)
             stop_all()
@@ -209,39 +212,48 @@ def render_all(project: Project, sources: Sources, plans: list[Plan], formats: l
 
 def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, plans: list[Plan],
                formats: list[str], out: Path, work: Path, date: int, template: Callable[[str], Path],
-               report: Callable[[Built], None], outcome: Outcome) -> None:
+               report: Callable[[Built], None], outcome: Outcome, cache: Cache | None = None) -> None:
     """The stages of render_all, on ``pool``."""
 
     def why(err: BaseException) -> str:
         return reason(err, project.root, out, work)
 
     try:
-        parsed = parse_all(project, sources, naming_chapters(pool.map))
+        parsed = parse_all(project, sources, naming_chapters(pool.map), cache)
         paper = paper_targets(project, parsed, plan_editions(project, sources.chapters))
-        items = csl_items(project, sources, parsed)
+        items = csl_items(project, sources, parsed, cache)
     except (RenderError, OSError) as err:
         outcome.failures.append(Failure("read", why(err)))
         return
 
     def put_together(plan: Plan):
         try:
-            return assemble(plan, project, sources, parsed, paper, items, date, work)
+            return assemble(plan, project, sources, parsed, paper, items, date, work, cache)
         except (RenderError, OSError) as err:
             return Failure("assemble", why(err), plan.id)
 
     assembled = list(pool.map(put_together, plans))
     outcome.failures += [a for a in assembled if isinstance(a, Failure)]
 
+    templates = {fmt: tree_digest([BUILTIN_TEMPLATES / fmt, project.root / "templates" / fmt])
+                 for fmt in formats} if cache else {}
+
     def run(task: tuple[int, str]) -> list[Built] | Failure:
         index, fmt = task
         done = assembled[index]
         try:
-            job_dir = work / f"{done.plan.id}-{fmt}"
-            job_dir.mkdir()
-            job = Job(project.root, done.plan.id, done.plan.kind, done.ast, project.lang,
-                      out / done.plan.id, job_dir, date, template, lambda name: FILTERS / name)
             start = time.perf_counter()
-            paths = render_one(job, fmt)
+            name = render_key(project.root, done.plan, fmt, done.ast, project.lang, date, templates[fmt]) \
+                if cache else None
+            paths = restore_files(cache, name, out) if name else None
+            if paths is None:
+                job_dir = work / f"{done.plan.id}-{fmt}"
+                job_dir.mkdir()
+                job = Job(project.root, done.plan.id, done.plan.kind, done.ast, project.lang,
+                          out / done.plan.id, job_dir, date, template, lambda name: FILTERS / name)
+                paths, written = recorded(render_one, job, fmt)
+                if name:
+                    save_files(cache, name, out, written, paths)
         except (RenderError, OSError) as err:
             return Failure("render", why(err), done.plan.id, fmt)
         seconds = time.perf_counter() - start
@@ -256,6 +268,21 @@ def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, pla
             outcome.failures.append(result)
         else:
             outcome.built.extend(result)
+
+
+def render_key(root: Path, plan: Plan, fmt: str, ast: bytes, lang: str, date: int, templates: str) -> str | None:
+    """What a render depends on beyond the pipeline itself: its AST, its format's templates, the images.
+
+    None (no caching) when an image cannot be read: the renderer will then say why.
+    """
+    from pipeline.render.images import image_sources, resolve_image
+
+    try:
+        doc = json.loads(ast)
+        images = [f"{src}={sha256(resolve_image(root, src).read_bytes())}" for src in image_sources(doc)]
+    except (ValueError, RenderError, OSError):
+        return None
+    return key("render", fmt, plan.id, plan.kind, lang, str(date), templates, "\n".join(images), ast)
 
 
 def naming_chapters(map_fn: Callable) -> Callable:

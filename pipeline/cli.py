@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--to", default="html,pdf,epub", help="formats, comma-separated")
     build.add_argument("--jobs", type=int, default=None)
     build.add_argument("--out", default=None)
+    build.add_argument("--no-cache", action="store_true",
+                       help="render everything again, without reading or writing the cache in .cache/")
 
     rules = sub.add_parser("rules", help="list every rule: code, default severity, description")
     rules.add_argument("--format", choices=("text", "markdown", "json"), default="text")

@@ -107,7 +107,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         outcome = build(project, sources, editions=args.editions, formats=formats, out=out,
-                        jobs=args.jobs or os.cpu_count() or 1, report=progress_printer())
+                        jobs=args.jobs or os.cpu_count() or 1, report=progress_printer(),
+                        use_cache=not getattr(args, "no_cache", False))
     except BuildError as err:
         print(f"paper: {err}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ and EPUB are written from the same document and cannot disagree.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from pipeline.assemble.document import (
 from pipeline.assemble.editions import Plan, plan_editions
 from pipeline.assemble.i18n import terms as terms_for
 from pipeline.assemble.safety import sanitise
+from pipeline.cache import Cache, key
 from pipeline.project import Project, style_file
 from pipeline.render.pandoc import RenderError, run_pandoc
 from pipeline.sources.paper import Sources
@@ -40,12 +42,31 @@ class Assembled:
     cited: tuple[str, ...]
 
 
-def parse_all(project: Project, sources: Sources, map_fn=map) -> dict[str, Parsed]:
-    """Every readable chapter parsed once (``map_fn`` may run them in parallel)."""
+def parse_all(project: Project, sources: Sources, map_fn=map, cache: Cache | None = None) -> dict[str, Parsed]:
+    """Every readable chapter parsed once (``map_fn`` may run them in parallel), or taken from the cache."""
     chapters = [ch for ch in sources.chapters if ch.readable]
-    parsed = list(map_fn(lambda ch: parse_chapter(project, ch), chapters))
+    parsed = list(map_fn(lambda ch: parse_cached(project, ch, cache), chapters))
     explicit = {ch.path: {h.id for h in ch.scan.headings if h.id} for ch in chapters}
     return {p.path: p for p in unique_heading_ids(parsed, explicit)}
+
+
+def parse_cached(project: Project, chapter, cache: Cache | None) -> Parsed:
+    """A chapter as Pandoc read it, keyed by its text and what the paper allows of raw formats."""
+    if cache is None:
+        return parse_chapter(project, chapter)
+    allow = ",".join(sorted(project.allow.raw)) + f"|{project.allow.remote_images}"
+    name = key("parse", chapter.path, chapter.kind, allow, chapter.text)
+    stored = cache.get_value(name)
+    if stored is not None:
+        try:
+            fields = json.loads(stored)
+            fields["authors"] = tuple(fields["authors"])
+            return Parsed(**fields)
+        except (ValueError, TypeError, KeyError):
+            pass  # a foreign entry: parse again
+    result = parse_chapter(project, chapter)
+    cache.put_value(name, json.dumps(dataclasses.asdict(result), ensure_ascii=False).encode("utf-8"))
+    return result
 
 
 def paper_targets(project: Project, parsed: dict[str, Parsed], plans: list[Plan]) -> dict[str, Target]:
@@ -55,11 +76,12 @@ def paper_targets(project: Project, parsed: dict[str, Parsed], plans: list[Plan]
     return number(edition_blocks(paper, parsed, project, terms), terms)
 
 
-def csl_items(project: Project, sources: Sources, parsed: dict[str, Parsed]) -> dict[str, dict]:
+def csl_items(project: Project, sources: Sources, parsed: dict[str, Parsed],
+              cache: Cache | None = None) -> dict[str, dict]:
     """CSL JSON of every entry any chapter cites, converted in one Pandoc run for all editions."""
     known = set(sources.bibliography.entries)
     keys = cited_keys([b for p in parsed.values() for b in (*p.blocks, *p.summary)], known)
-    return {item["id"]: item for item in to_csl_json(sources.bibliography, keys, project.root)}
+    return {item["id"]: item for item in to_csl_json(sources.bibliography, keys, project.root, cache)}
 
 
 def csl_path(project: Project) -> Path:
@@ -73,7 +95,8 @@ def csl_path(project: Project) -> Path:
 
 
 def assemble(plan: Plan, project: Project, sources: Sources, parsed: dict[str, Parsed],
-             paper: dict[str, Target], items: dict[str, dict], source_date: int, work_dir: Path) -> Assembled:
+             paper: dict[str, Target], items: dict[str, dict], source_date: int, work_dir: Path,
+             cache: Cache | None = None) -> Assembled:
     terms = terms_for(project.lang)
     blocks = edition_blocks(plan, parsed, project, terms)  # chapter_div copies what it takes
     mode = {"paper": "chapters", "custom": "chapters", "offprint": "sections"}.get(plan.kind, "none")
@@ -87,13 +110,23 @@ def assemble(plan: Plan, project: Project, sources: Sources, parsed: dict[str, P
            "blocks": blocks}
     data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
     if cited:
-        refs = work_dir / f"{plan.id}.refs.json"
-        chosen = [items[k] for k in cited if k in items]
-        refs.write_text(json.dumps(chosen, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        data = run_pandoc(["-f", "json", "-t", "json", "--sandbox", "--citeproc",
-                           "--bibliography", str(refs), "--csl", str(csl_path(project))],
-                          cwd=project.root, stdin=data)
+        chosen = json.dumps([items[k] for k in cited if k in items], ensure_ascii=False, sort_keys=True)
+        style = csl_path(project)
+        name = key("citeproc", data, chosen, style.read_bytes()) if cache else None
+        cached = cache.get_value(name) if name else None
+        if cached is not None:
+            data = cached
+        else:
+            refs = work_dir / f"{plan.id}.refs.json"
+            refs.write_text(chosen, encoding="utf-8")
+            data = run_pandoc(["-f", "json", "-t", "json", "--sandbox", "--citeproc",
+                               "--bibliography", str(refs), "--csl", str(style)],
+                              cwd=project.root, stdin=data)
+            if name:
+                cache.put_value(name, data)
         doc = json.loads(data)
+        for name in ("bibliography", "csl"):  # citeproc's scratch paths: not part of the edition
+            doc["meta"].pop(name, None)
         doc["blocks"] = sanitise(doc["blocks"], project.allow.raw)  # a .bib url is author input too
         data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
         if project.references == "chapter":

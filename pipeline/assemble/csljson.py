@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Iterable
 
+from pipeline.cache import Cache, key
 from pipeline.render.pandoc import RenderError, run_pandoc
 from pipeline.sources.bibliography import Bibliography
 
@@ -25,7 +26,7 @@ def biblatex_record(key: str, entry_type: str, fields: dict[str, str]) -> str:
     return f"@{entry_type}{{{key},\n{body}\n}}\n"
 
 
-def to_csl_json(bib: Bibliography, keys: Iterable[str], root: Path) -> list[dict]:
+def to_csl_json(bib: Bibliography, keys: Iterable[str], root: Path, cache: Cache | None = None) -> list[dict]:
     """CSL items for ``keys`` (each an entry of ``bib``), in the order given, with their real ids."""
     wanted = [k for k in dict.fromkeys(keys) if k in bib.entries]
     if not wanted:
@@ -35,7 +36,12 @@ def to_csl_json(bib: Bibliography, keys: Iterable[str], root: Path) -> list[dict
         biblatex_record(alias, bib.entries[key].type, bib.resolved_fields(key))
         for alias, key in neutral.items()
     )
-    out = run_pandoc(["-f", "biblatex", "-t", "csljson", "--sandbox"], cwd=root, stdin=text.encode("utf-8"))
+    name = key("csljson", text) if cache else None
+    out = cache.get_value(name) if name else None
+    if out is None:
+        out = run_pandoc(["-f", "biblatex", "-t", "csljson", "--sandbox"], cwd=root, stdin=text.encode("utf-8"))
+        if name:
+            cache.put_value(name, out)
     try:
         items = json.loads(out.decode("utf-8"))
     except ValueError:

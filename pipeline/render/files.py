@@ -10,12 +10,17 @@ the next build can remove it.
 
 from __future__ import annotations
 
+import contextvars
 import errno
+import hashlib
 import os
 import re
 import tempfile
 from pathlib import Path
 from typing import Iterator
+
+# While a render is recorded (for the build cache), each file written and its sha256.
+_written: contextvars.ContextVar[list[tuple[Path, str]] | None] = contextvars.ContextVar("written", default=None)
 
 # write_atomic's temporary names: mkstemp adds 8 characters from [a-z0-9_].
 TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
@@ -39,6 +44,9 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+        files = _written.get()
+        if files is not None:
+            files.append((path, hashlib.sha256(data).hexdigest()))
     except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(err, OSError):
@@ -60,3 +68,13 @@ def stale_temporaries(folder: Path) -> Iterator[Path]:
         for name in files:
             if TEMPORARY.match(name):
                 yield Path(parent) / name
+
+
+def recorded(run, *args):
+    """Run ``run(*args)``; return its result and the files it wrote with write_atomic (path, sha256)."""
+    files: list[tuple[Path, str]] = []
+    token = _written.set(files)
+    try:
+        return run(*args), files
+    finally:
+        _written.reset(token)
