@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from pipeline import BUILTIN_TEMPLATES
 from pipeline.assemble import (
     Plan,
     assemble,
@@ -36,9 +37,9 @@ from pipeline.assemble import (
     parse_all,
     plan_editions,
 )
-from pipeline.assemble.document import iso_date, title_with_subtitle
-from pipeline.project import Project
+from pipeline.assemble.document import iso_date, overall_status, paper_citation
 from pipeline.cache import Cache, key, restore_files, save_files, sha256, tree_digest
+from pipeline.project import Project
 from pipeline.render.files import TEMPORARY, make_folder, recorded, stale_temporaries
 from pipeline.render.job import Job
 from pipeline.render.pandoc import RenderError, timeout_seconds
@@ -47,7 +48,6 @@ from pipeline.sources.paper import Sources
 
 FORMATS = ("html", "pdf", "epub")
 FILTERS = Path(__file__).resolve().parent / "filters"
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 LOCK_NAME = ".lock"
@@ -188,10 +188,8 @@ def build(project: Project, sources: Sources, *, editions: list[str], formats: l
         with scratch_folder(out, label) as work:
             cache = Cache(project.root / ".cache" / "build") if use_cache else None
             render_all(project, sources, plans, formats, out, work, jobs, date, template, report, outcome, cache)
-        statuses = {ch.meta.get("status", "draft") for ch in sources.chapters}
         try:
-            publish_all(project, sources.chapters, all_plans, out, date, template,
-                        "draft" if "draft" in statuses else "review" if "review" in statuses else "approved")
+            publish_all(project, sources.chapters, all_plans, out, date, template)
         except (RenderError, OSError) as err:
             outcome.failures.append(Failure("publish", reason(err, project.root, out, work)))
     return outcome
@@ -237,14 +235,15 @@ def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, pla
 
     templates = {fmt: tree_digest([BUILTIN_TEMPLATES / fmt, project.root / "templates" / fmt])
                  for fmt in formats} if cache else {}
+    images = images_digests(project.root, assembled) if cache else {}
 
     def run(task: tuple[int, str]) -> list[Built] | Failure:
         index, fmt = task
         done = assembled[index]
         try:
             start = time.perf_counter()
-            name = render_key(project.root, done.plan, fmt, done.ast, project.lang, date, templates[fmt]) \
-                if cache else None
+            name = key("render", fmt, done.plan.id, done.plan.kind, project.lang, str(date), templates[fmt],
+                       images[index], done.ast) if images.get(index) is not None else None
             paths = restore_files(cache, name, out) if name else None
             if paths is None:
                 job_dir = work / f"{done.plan.id}-{fmt}"
@@ -270,19 +269,26 @@ def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, pla
             outcome.built.extend(result)
 
 
-def render_key(root: Path, plan: Plan, fmt: str, ast: bytes, lang: str, date: int, templates: str) -> str | None:
-    """What a render depends on beyond the pipeline itself: its AST, its format's templates, the images.
+def images_digests(root: Path, assembled: list) -> dict[int, str | None]:
+    """Per assembled edition, the names and contents of the images it shows, each file read once.
 
-    None (no caching) when an image cannot be read: the renderer will then say why.
+    None (that edition is not cached) when an image cannot be read: the renderer will say why.
     """
     from pipeline.render.images import image_sources, resolve_image
 
-    try:
-        doc = json.loads(ast)
-        images = [f"{src}={sha256(resolve_image(root, src).read_bytes())}" for src in image_sources(doc)]
-    except (ValueError, RenderError, OSError):
-        return None
-    return key("render", fmt, plan.id, plan.kind, lang, str(date), templates, "\n".join(images), ast)
+    files: dict[str, str] = {}
+    out: dict[int, str | None] = {}
+    for index, done in enumerate(assembled):
+        if isinstance(done, Failure):
+            continue
+        try:
+            for src in (sources := image_sources(json.loads(done.ast))):
+                if src not in files:
+                    files[src] = sha256(resolve_image(root, src).read_bytes())
+            out[index] = "\n".join(f"{src}={files[src]}" for src in sources)
+        except (ValueError, RenderError, OSError):
+            out[index] = None
+    return out
 
 
 def naming_chapters(map_fn: Callable) -> Callable:
@@ -407,7 +413,7 @@ def scratch_folder(out: Path, label: str) -> Iterator[Path]:
 
 
 def publish_all(project: Project, chapters: list, plans: list[Plan], out: Path, date: int,
-                template, status: str = "draft") -> list[Path]:
+                template) -> list[Path]:
     """The landing page and manifest list every artifact present, built now or before."""
     from pipeline.assemble.editions import display_title
     from pipeline.assemble.i18n import terms
@@ -421,10 +427,10 @@ def publish_all(project: Project, chapters: list, plans: list[Plan], out: Path, 
         if found:
             title = display_title(plan, chapters, words)
             editions.append(EditionResult(plan.id, title, plan.kind, tuple(found)))
-    names = [p.name for p in project.editors]
+    status = overall_status(str(ch.meta.get("status", "draft")) for ch in chapters)
     paper = {"title": project.title, "subtitle": project.subtitle, "lang": project.lang,
-             "date": iso_date(date), "editors": names, "status": status,
-             "cite_as": f"{', '.join(names)} ({iso_date(date)[:4]}). {title_with_subtitle(project)}."}
+             "date": iso_date(date), "editors": [p.name for p in project.editors], "status": status,
+             "cite_as": paper_citation(project, iso_date(date)[:4])}
     return publish(out, paper, editions, template)
 
 

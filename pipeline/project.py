@@ -500,11 +500,19 @@ def _editions(r: _Reader, data: dict, peer_ids: set[str]) -> tuple[Edition, ...]
     return tuple(editions)
 
 
-def _rules(r: _Reader, value: Any) -> Rules:
+def _mapping(r: _Reader, name: str, value: Any, fields: str) -> dict | None:
+    """A top-level section of paper.yml: None when absent or (reported) not a mapping."""
     if value is None:
-        return Rules()
+        return None
     if not isinstance(value, dict):
-        r.error(("rules",), "'rules' must be a mapping (summary_max_words, chapter_words, ...)")
+        r.error((name,), f"'{name}' must be a mapping ({fields})")
+        return None
+    return value
+
+
+def _rules(r: _Reader, value: Any) -> Rules:
+    value = _mapping(r, "rules", value, "summary_max_words, chapter_words, ...")
+    if value is None:
         return Rules()
     summary = r.get(value, ("rules", "summary_max_words"), int, "a whole number of words")
     sections = r.get(value, ("rules", "case_study_sections"), list, "a list of section headings") or []
@@ -533,10 +541,8 @@ def _rules(r: _Reader, value: Any) -> Rules:
 
 def _allow(r: _Reader, value: Any) -> Allow:
     """``allow: {raw: [html, typst, latex], remote_images: true}``; a typo here must not pass silently."""
+    value = _mapping(r, "allow", value, "raw, remote_images")
     if value is None:
-        return Allow()
-    if not isinstance(value, dict):
-        r.error(("allow",), "'allow' must be a mapping (raw, remote_images)")
         return Allow()
     for name in value:
         if name not in ("raw", "remote_images"):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from pipeline import BUILTIN_TEMPLATES
 
 
 def _environment() -> jinja2.Environment:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +38,6 @@ __all__ = ["Assembled", "Plan", "assemble", "csl_items", "parse_all", "plan_edit
 class Assembled:
     plan: Plan
     ast: bytes
-    cited: tuple[str, ...]
 
 
 def parse_all(project: Project, sources: Sources, map_fn=map, cache: Cache | None = None) -> dict[str, Parsed]:
@@ -128,13 +126,7 @@ def assemble(plan: Plan, project: Project, sources: Sources, parsed: dict[str, P
         for name in ("bibliography", "csl"):  # citeproc's scratch paths: not part of the edition
             doc["meta"].pop(name, None)
         doc["blocks"] = sanitise(doc["blocks"], project.allow.raw)  # a .bib url is author input too
-        data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
         if project.references == "chapter":
-            doc = json.loads(data)
             doc["blocks"] = split_references(doc["blocks"], terms)
-            data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
-    return Assembled(plan, data, tuple(cited))
-
-
-def scratch(parent: Path | None = None) -> tempfile.TemporaryDirectory:
-    return tempfile.TemporaryDirectory(prefix="paper-", dir=parent)
+        data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    return Assembled(plan, data)

@@ -60,10 +60,6 @@ def meta_list(items: list[Node]) -> Node:
     return {"t": "MetaList", "c": items}
 
 
-def meta_map(items: dict[str, Node]) -> Node:
-    return {"t": "MetaMap", "c": items}
-
-
 def meta_bool(value: bool) -> Node:
     return {"t": "MetaBool", "c": value}
 

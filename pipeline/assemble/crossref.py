@@ -24,10 +24,6 @@ class Target:
     title: str  # plain text, used when there is no number
 
 
-def _classes(node: Node) -> list[str]:
-    return node["c"][1][1] if node["t"] == "Header" else node["c"][0][1]
-
-
 def _prefix_caption(caption: list[Any], words: list[Node]) -> None:
     blocks = caption[1]
     if blocks and blocks[0]["t"] in ("Plain", "Para"):

@@ -14,7 +14,7 @@ import posixpath
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterable
 from urllib.parse import unquote
 
 from pipeline.assemble import ast as A
@@ -226,6 +226,18 @@ def title_with_subtitle(project: Project) -> str:
     return project.title.rstrip() + joiner + project.subtitle
 
 
+def overall_status(statuses: Iterable[str]) -> str:
+    """An edition (or the paper) is as far along as its least finished chapter."""
+    found = set(statuses)
+    return "draft" if "draft" in found or not found else "review" if "review" in found else "approved"
+
+
+def paper_citation(project: Project, year: str, edition_title: str | None = None) -> str:
+    """How to cite the paper (or one of its whole-paper editions, named in brackets)."""
+    bracket = f" ({edition_title})" if edition_title else ""
+    return f"{_join_names(_names(project.editors))} ({year}). {title_with_subtitle(project)}{bracket}."
+
+
 def edition_meta(plan: Plan, project: Project, parsed: dict[str, Parsed], terms: dict[str, str],
                  source_date: int) -> dict[str, A.Node]:
     """Title block, identifiers and the 'how to cite' line of one edition."""
@@ -233,8 +245,7 @@ def edition_meta(plan: Plan, project: Project, parsed: dict[str, Parsed], terms:
     year = iso_date(source_date)[:4]
     editors = _names(project.editors)
     full_title = title_with_subtitle(project)
-    status = "draft" if any(p.status == "draft" for p in chapters) or not chapters else \
-        "review" if any(p.status == "review" for p in chapters) else "approved"
+    status = overall_status(p.status for p in chapters)
     if plan.kind == "offprint" and chapters:
         lead = chapters[0]
         title = A.stringify(lead.title)
@@ -247,8 +258,7 @@ def edition_meta(plan: Plan, project: Project, parsed: dict[str, Parsed], terms:
         title = project.title
         people = editors
         edition_title = plan.title or (terms["summary"] if plan.kind == "summary" else terms["paper"])
-        cite = f"{_join_names(editors)} ({year}). {full_title}" + (
-            f" ({edition_title})." if plan.kind == "summary" else ".")
+        cite = paper_citation(project, year, edition_title if plan.kind == "summary" else None)
         summary_of = next((p for p in chapters if p.path == project.executive_summary), chapters[0] if chapters else None)
         description = A.stringify(summary_of.summary) if summary_of else ""
     meta: dict[str, A.Node] = {

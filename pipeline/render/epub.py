@@ -304,10 +304,7 @@ def repack(epub: bytes, source_date: int, helpers: Iterable[str]) -> bytes:
 
 def stage(job: Job) -> tuple[dict, Path, Path]:
     """Check the AST, then write the stylesheet and the cover into work_dir under fixed names."""
-    try:
-        doc = json.loads(job.ast)
-    except (ValueError, UnicodeDecodeError):
-        raise RenderError("the edition's document is not valid Pandoc JSON") from None
+    doc = job.document()
     if not meta_text(doc, "identifier"):
         raise RenderError("the edition has no identifier, so every EPUB build would get a new random one")
     for src in image_sources(doc):

@@ -33,7 +33,7 @@ def render(job: Job) -> list[Path]:
     Images are checked before anything is written, and the page is written last, so a failure
     leaves no page pointing at missing files.
     """
-    doc = parse_ast(job.ast)
+    doc = job.document()
     images = {image_relpath(src): resolve_image(job.root, src) for src in image_sources(doc)}
     stylesheet = job.template(f"html/{STYLESHEET}")
     if not stylesheet.is_file():
@@ -48,17 +48,6 @@ def render(job: Job) -> list[Path]:
     index = job.out_dir / "index.html"
     write_atomic(index, page)
     return [index]
-
-
-def parse_ast(ast: bytes) -> dict[str, Any]:
-    """The JSON AST as a dict; a RenderError (not a traceback) if ASSEMBLE handed us garbage."""
-    try:
-        doc = json.loads(ast)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise RenderError(f"the document handed to the HTML renderer is not Pandoc JSON: {err}") from None
-    if not isinstance(doc, dict) or "blocks" not in doc:
-        raise RenderError("the document handed to the HTML renderer is not Pandoc JSON")
-    return doc
 
 
 def pandoc_args(job: Job, doc: dict[str, Any]) -> list[str]:

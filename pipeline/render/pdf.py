@@ -14,12 +14,11 @@ a child process (pipeline/render/typst_run.py) so that a compile past PAPER_TIME
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from pipeline.assemble.i18n import terms
 from pipeline.render.files import write_atomic
@@ -144,7 +143,7 @@ def typst_root(job: Job) -> Path:
     rules as the other formats (inside the project, no link leading out) before they are copied.
     """
     root = Path(tempfile.mkdtemp(prefix="typst-root-", dir=job.work_dir))
-    for src in image_sources(document(job.ast)):
+    for src in image_sources(job.document()):
         relative = image_relpath(src)
         if not (job.root / relative).exists():
             raise RenderError(f"PDF: image file not found in the project: {relative}")
@@ -162,15 +161,6 @@ def without_root(message: str, root: Path) -> str:
     if "file not found" in message:
         message += "; Typst can read only the images the edition shows"
     return message
-
-
-def document(ast: bytes) -> dict[str, Any]:
-    """The edition's Pandoc JSON (already read once by pandoc, so it parses); {} if it does not."""
-    try:
-        doc = json.loads(ast)
-    except (UnicodeDecodeError, ValueError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
 
 
 def one_line(text: str) -> str:
