@@ -56,6 +56,27 @@ def _parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="create a new, empty paper project")
     init.add_argument("dir", nargs="?", default=".")
 
+    # --- new (pipeline/scaffold.py) ---
+    new = sub.add_parser("new", help="add a chapter or a peer's case study, with every required section",
+                         description="Write a new chapter from the templates; `paper check` then reports "
+                                     "only its placeholders.")
+    new.add_argument("kind", choices=("case-study", "chapter"))
+    new.add_argument("slug", metavar="PEER|SLUG", help="the peer's id (case-study) or the file name (chapter)")
+    new.add_argument("--title", help="the chapter's title")
+    new.add_argument("--name", help="case-study: the peer's full name, to add the peer to paper.yml")
+    new.add_argument("--country", help="case-study: the peer's country, for paper.yml")
+    new.add_argument("--url", help="case-study: the peer's web site, for paper.yml")
+
+    # --- status (pipeline/status.py) ---
+    status = sub.add_parser("status", help="a table of every chapter: peer, status, words, citations, problems")
+    status.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+
+    # --- serve (pipeline/serve.py) ---
+    serve = sub.add_parser("serve", help="build the HTML edition, serve it on localhost, rebuild and reload on change")
+    serve.add_argument("edition", nargs="?", default="paper", help="the edition to preview (default: paper)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+
     sub.add_parser("clean", help="remove build/ and the cache")
     return parser
 

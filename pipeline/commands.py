@@ -211,3 +211,21 @@ def cmd_clean(args: argparse.Namespace) -> int:
             shutil.rmtree(folder)
             print(f"removed {os.path.relpath(folder)}")
     return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from pipeline.scaffold import run_new
+
+    return run_new(args)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from pipeline.status import run_status
+
+    return run_status(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pipeline.serve import run_serve
+
+    return run_serve(args)
