@@ -6,7 +6,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PAPER  := $(BIN)/paper
 STAMP  := $(VENV)/.installed
-export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: all setup check build test html pdf epub summary figures screenshots bench clean lock
 

@@ -195,6 +195,73 @@ def build(project: Project, sources: Sources, *, editions: list[str], formats: l
     return outcome
 
 
+def build_unless_current(project: Project, load: Callable[[], Sources], fingerprint: str | None, *,
+                         editions: list[str], formats: list[str], out: Path, jobs: int,
+                         report: Callable[[Built], None], use_cache: bool = True) -> Outcome:
+    """``build``, unless the output folder is exactly what a build of the same inputs left there.
+
+    ``fingerprint`` is the project's (cache.project_fingerprint, with ``out`` left out of it).
+    Then nothing is read, rendered or written: the sources are loaded only when a build runs.
+    """
+    cache = Cache(project.root / ".cache" / "build") if use_cache and fingerprint else None
+    name = key("build", fingerprint or "", str(source_date(project.root)), "\0".join(editions),
+               "\0".join(formats), str(out.resolve())) if cache else ""
+    if cache and (current := up_to_date(cache, name, out)) is not None:
+        for b in current.built:
+            report(b)
+        return current
+    outcome = build(project, load(), editions=editions, formats=formats, out=out, jobs=jobs, report=report,
+                    use_cache=use_cache)
+    if cache and not outcome.failures:
+        remember(cache, name, out, outcome)
+    return outcome
+
+
+def output_files(out: Path) -> dict[str, str] | None:
+    """Every file a build leaves in ``out`` (not its lock or a running build's scratch), by content."""
+    files: dict[str, str] = {}
+    try:
+        for path in sorted(out.rglob("*")):
+            rel = path.relative_to(out)
+            if rel.parts[0] == LOCK_NAME or SCRATCH.match(rel.parts[0]) or path.is_dir():
+                continue
+            if path.is_symlink() or not path.is_file():
+                return None
+            files[rel.as_posix()] = sha256(path.read_bytes())
+    except OSError:
+        return None
+    return files
+
+
+def remember(cache: Cache, name: str, out: Path, outcome: Outcome) -> None:
+    files = output_files(out)
+    if files is None:
+        return
+    built = [[b.edition, b.format, b.path.relative_to(out).as_posix()] for b in outcome.built
+             if b.path.is_relative_to(out)]
+    if len(built) != len(outcome.built):
+        return
+    record_ = {"files": files, "built": built, "attempted": outcome.attempted}
+    cache.put_value(name, json.dumps(record_, sort_keys=True).encode("utf-8"))
+
+
+def up_to_date(cache: Cache, name: str, out: Path) -> Outcome | None:
+    """The recorded outcome, if ``out`` holds exactly the files that build left; else None."""
+    raw = cache.get_value(name)
+    if raw is None:
+        return None
+    try:
+        record_ = json.loads(raw)
+        files = {str(k): str(v) for k, v in record_["files"].items()}
+        built = [Built(str(e), str(f), out / str(rel), 0.0) for e, f, rel in record_["built"]]
+        attempted = int(record_["attempted"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if output_files(out) != files:
+        return None
+    return Outcome(built=built, attempted=attempted)
+
+
 def render_all(project: Project, sources: Sources, plans: list[Plan], formats: list[str], out: Path,
                work: Path, jobs: int, date: int, template: Callable[[str], Path],
                report: Callable[[Built], None], outcome: Outcome, cache: Cache | None = None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -47,6 +48,45 @@ def tool_digest() -> str:
     stat = pandoc.stat() if pandoc.exists() else None
     versions = f"{getattr(typst, '__version__', '?')}:{pandoc}:{stat.st_size if stat else 0}"
     return sha256(FORMAT_VERSION + versions.encode() + tree_digest([PIPELINE]).encode())
+
+
+# Never inputs: version control, caches, environments and the default output folder.
+SKIPPED_ANYWHERE = frozenset({".git", ".hg", ".svn", ".cache", "__pycache__", "node_modules"})
+SKIPPED_AT_TOP = frozenset({"build", ".venv", "venv", ".tox"})
+
+
+def project_fingerprint(root: Path, read: Iterable[str], skip: Iterable[Path] = ()) -> str:
+    """What the check and the build can see of the project, cheaply.
+
+    The files every run reads anyway (``read``: paper.yml, the chapters, the bibliographies)
+    count by content, so an edit is never missed, even within the file system's timestamp
+    resolution. Every other file counts by path, size, mode and modification time, as make and
+    ninja judge them: an image, a linked file, a template or a file appearing or going away all
+    change the fingerprint. ``skip`` are more folders to leave out (an --out folder inside the
+    project).
+    """
+    digest = hashlib.sha256()
+    for rel in sorted(set(read)):
+        try:
+            data = (root / rel).read_bytes()
+        except OSError as err:
+            data = f"unreadable:{err.errno}".encode()
+        digest.update(f"{rel}\0{sha256(data)}\n".encode())
+    skipped = {os.path.normpath(str(path)) for path in skip}
+    for folder, dirs, files in os.walk(root):
+        top = folder == str(root)
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_ANYWHERE and not (top and d in SKIPPED_AT_TOP)
+                         and os.path.normpath(os.path.join(folder, d)) not in skipped)
+        for name in sorted(files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]):
+            path = os.path.join(folder, name)
+            try:
+                st = os.lstat(path)
+                target = os.readlink(path) if os.path.islink(path) else ""
+            except OSError:
+                continue
+            rel = os.path.relpath(path, root)
+            digest.update(f"{rel}\0{st.st_size}:{st.st_mode}:{st.st_mtime_ns}:{target}\n".encode())
+    return digest.hexdigest()
 
 
 def key(*parts: bytes | str) -> str:

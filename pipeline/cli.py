@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", help="only report on these chapter files")
     check.add_argument("--format", choices=("text", "github", "json"), default="text")
     check.add_argument("--strict", action="store_true", help="count warnings as errors")
+    check.add_argument("--no-cache", action="store_true",
+                       help="check everything again, without reading or writing the cache in .cache/")
 
     build = sub.add_parser("build", help="check, then build the editions into build/")
     build.add_argument("editions", nargs="*")
@@ -69,13 +71,33 @@ def _parser() -> argparse.ArgumentParser:
 
     # --- status (pipeline/status.py) ---
     status = sub.add_parser("status", help="a table of every chapter: peer, status, words, citations, problems")
-    status.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    status.add_argument("--format", choices=("table", "json", "markdown"), default="table",
+                        help="table: for a terminal; json: for scripts; markdown: for a pull request or job summary")
+
+    # --- editions (pipeline/status.py) ---
+    editions = sub.add_parser("editions", help="list the editions `paper build` makes, or those some files touch",
+                              description="Print edition ids one a line. With --touched-by or --touched-from, "
+                                          "only the editions the given files can change (a chapter: the editions "
+                                          "holding it; paper.yml, the bibliography, the style, templates/, figures/ "
+                                          "or any other input: all; README.md, docs/, .github/, tests/: none).")
+    editions.add_argument("--touched-by", nargs="*", action="extend", metavar="PATH",
+                          help="changed files, relative to the current folder (as `git diff --name-only` prints them)")
+    editions.add_argument("--touched-from", metavar="FILE",
+                          help="read the changed files from FILE ('-': stdin), NUL-separated (git diff -z) or one a line")
 
     # --- serve (pipeline/serve.py) ---
-    serve = sub.add_parser("serve", help="build the HTML edition, serve it on localhost, rebuild and reload on change")
+    serve = sub.add_parser("serve", help="build the HTML edition, serve it on localhost, rebuild and reload on change",
+                           description="Check and build one edition's HTML into build/.serve/ and serve it; rebuild\n"
+                                       "when a chapter, the bibliography, a figure, a template or paper.yml changes.\n"
+                                       "The page reloads itself and shows the check's problems in a banner.\n"
+                                       "Ctrl-C stops (exit 0); exit 2: no such edition, or the port is taken.",
+                           epilog="examples:\n  paper serve                     the full paper on http://127.0.0.1:8000/paper/\n"
+                                  "  paper serve summary --port 0    the summary edition, on any free port",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("edition", nargs="?", default="paper", help="the edition to preview (default: paper)")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0 picks a free one)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1: this machine only)")
 
     sub.add_parser("clean", help="remove build/ and the cache")
     return parser

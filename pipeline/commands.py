@@ -9,13 +9,14 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from pipeline.diagnostics import FORMATTERS, Diagnostic
 from pipeline.project import CONFIG_NAME, ConfigError, Project, load_project
 
 if TYPE_CHECKING:  # the build stack is imported only when `paper build` runs
     from pipeline.build import Failure
+    from pipeline.sources.paper import Sources
 
 
 def _load(args: argparse.Namespace) -> Project | int:
@@ -48,11 +49,39 @@ def _relative_paths(project: Project, paths: list[str]) -> list[str] | str:
     return out
 
 
-def run_check(project: Project, only: list[str] | None = None) -> list[Diagnostic]:
+def fingerprint(project: Project, skip: list[Path] | None = None) -> str:
+    """The project as the check and the build see it (see cache.project_fingerprint)."""
+    from pipeline.cache import project_fingerprint
+    from pipeline.project import CONFIG_NAME
+    from pipeline.sources.paper import chapter_paths
+
+    read = [CONFIG_NAME, *chapter_paths(project), *project.bibliography]
+    return project_fingerprint(project.root, read, skip or [])
+
+
+def run_check(project: Project, only: list[str] | None = None, *, print_from: str | None = None,
+              use_cache: bool = True, sources: "Callable[[], Sources] | None" = None) -> list[Diagnostic]:
+    """The check's diagnostics, from the cache when nothing it reads has changed.
+
+    ``print_from`` is the project's fingerprint when the caller has one already. The cached
+    value is JSON (never pickle: a cache folder is not trusted to run code).
+    """
+    from pipeline.cache import Cache, key
     from pipeline.rules import check
     from pipeline.sources.paper import load_sources
 
-    return check(project, load_sources(project), only)
+    cache = Cache(project.root / ".cache" / "build") if use_cache else None
+    name = key("check", print_from or fingerprint(project), json.dumps(only)) if cache else ""
+    if cache and (raw := cache.get_value(name)) is not None:
+        try:
+            return [Diagnostic(*row) for row in json.loads(raw)]
+        except (ValueError, TypeError):
+            pass
+    diagnostics = check(project, sources() if sources else load_sources(project), only)
+    if cache:
+        rows = [[d.path, d.line, d.col, d.severity, d.code, d.message] for d in diagnostics]
+        cache.put_value(name, json.dumps(rows).encode("utf-8"))
+    return diagnostics
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -65,7 +94,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if isinstance(only, str):
             print(only, file=sys.stderr)
             return 2
-    diagnostics = run_check(project, only)
+    diagnostics = run_check(project, only, use_cache=not args.no_cache)
     sys.stdout.write(FORMATTERS[args.format](diagnostics))
     failing = {"error", "warning"} if args.strict else {"error"}
     return 1 if any(d.severity in failing for d in diagnostics) else 0
@@ -84,7 +113,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     A failure costs only its own file: one line each on stderr, naming edition and format,
     and everything else is still built and listed on the landing page.
     """
-    from pipeline.build import BuildError, OutputError, build, parse_formats, progress_printer, safe_out, shown
+    from pipeline.build import (BuildError, OutputError, build_unless_current, parse_formats,
+                                progress_printer, safe_out, shown)
     from pipeline.sources.paper import load_sources
 
     project = _load(args)
@@ -96,19 +126,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     except BuildError as err:
         print(f"paper: {err}", file=sys.stderr)
         return 2
-    sources = load_sources(project)
-    from pipeline.rules import check
+    use_cache = not getattr(args, "no_cache", False)
+    loaded: list[Sources] = []
 
-    diagnostics = check(project, sources)
+    def sources() -> Sources:
+        if not loaded:
+            loaded.append(load_sources(project))
+        return loaded[0]
+
+    print_ = fingerprint(project, [out]) if use_cache else None
+    diagnostics = run_check(project, print_from=print_, use_cache=use_cache, sources=sources)
     if any(d.severity == "error" for d in diagnostics):
         sys.stdout.write(FORMATTERS["text"](diagnostics))
         print("paper: the check found errors; nothing was built or replaced", file=sys.stderr)
         return 1
     start = time.perf_counter()
     try:
-        outcome = build(project, sources, editions=args.editions, formats=formats, out=out,
-                        jobs=args.jobs or os.cpu_count() or 1, report=progress_printer(),
-                        use_cache=not getattr(args, "no_cache", False))
+        outcome = build_unless_current(project, sources, print_, editions=args.editions, formats=formats,
+                                       out=out, jobs=args.jobs or os.cpu_count() or 1,
+                                       report=progress_printer(), use_cache=use_cache)
     except BuildError as err:
         print(f"paper: {err}", file=sys.stderr)
         return 2
@@ -229,3 +265,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pipeline.serve import run_serve
 
     return run_serve(args)
+
+
+def cmd_editions(args: argparse.Namespace) -> int:
+    from pipeline.status import run_editions
+
+    return run_editions(args)

@@ -56,7 +56,8 @@ class Compiled:
 def compile_isolated(source: bytes, *, root: Path, work: Path, font_paths: Sequence[str], output_format: str,
                      timestamp: int, options: dict[str, Any], timeout: float) -> Compiled:
     """Compile ``source`` in a child Python with ``root`` as Typst's root; TimedOut past ``timeout``."""
-    folder = Path(tempfile.mkdtemp(prefix="typst-", dir=work))
+    folder = Path(tempfile.mkdtemp(prefix="typst-", dir=work)).resolve()  # the child runs inside it
+    root = root.resolve()
     (folder / SOURCE).write_bytes(source)
     request = {"root": str(root), "font_paths": list(font_paths), "format": output_format,
                "timestamp": timestamp, "options": options, "timeout": timeout}

@@ -102,3 +102,60 @@ def test_a_corrupted_cache_entry_is_ignored(paper):
     rendered = renders()
     assert ("paper", "pdf") in rendered
     assert _digests(root / "build") == before
+
+
+def test_a_no_op_build_reads_no_chapter_and_runs_no_rule(paper, monkeypatch):
+    """Nothing changed since the last build: the check's result and the outputs are reused."""
+    root, renders = paper
+    before = _digests(root / "build")
+    import pipeline.rules
+    import pipeline.sources.paper
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a no-op build loaded the sources or ran the rules")
+
+    monkeypatch.setattr(pipeline.sources.paper, "load_sources", must_not_run)
+    monkeypatch.setattr(pipeline.rules, "check", must_not_run)
+    assert renders() == set()
+    assert _digests(root / "build") == before
+
+
+def test_an_output_changed_or_removed_since_the_build_is_put_back(paper):
+    root, renders = paper
+    before = _digests(root / "build")
+    (root / "build/summary/summary.epub").unlink()
+    (root / "build/paper/paper.pdf").write_bytes(b"%PDF- edited by hand")
+    assert renders() == set()  # both come back from the render cache, byte for byte
+    assert _digests(root / "build") == before
+
+
+def test_the_cached_check_sees_every_change_it_depends_on(make_paper, capsys):
+    """A chapter edit, an image removed, a bibliography edit: each is checked again."""
+    root = make_paper()
+    check = ["-C", str(root), "check", "--format", "json"]
+    assert main(check) == 0
+    assert main(check) == 0  # from the cache
+    chapter = root / "case_studies/alpha.md"
+    text = chapter.read_text()
+    chapter.write_text(text + "\nAs argued elsewhere [@nosuchkey2020].\n")
+    capsys.readouterr()
+    assert main(check) == 1
+    assert "CIT001" in capsys.readouterr().out
+    chapter.write_text(text)
+    assert main(check) == 0
+    (root / "figures/diagram.png").unlink()
+    capsys.readouterr()
+    assert main(check) == 1
+    assert "IMG" in capsys.readouterr().out
+
+
+def test_a_foreign_check_entry_is_ignored(make_paper, capsys):
+    root = make_paper()
+    check = ["-C", str(root), "check", "--format", "json"]
+    assert main(check) == 0
+    for blob in (root / ".cache/build/blobs").rglob("*"):
+        if blob.is_file():
+            blob.write_bytes(b'[["x.md", 1, 1, "error", "XXX001", "forged"]]')
+    capsys.readouterr()
+    assert main(check) == 0
+    assert "forged" not in capsys.readouterr().out
