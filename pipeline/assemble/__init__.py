@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.assemble.citeproc import is_note_style, splice
+from pipeline.assemble.citeproc import skeleton as citeproc_skeleton
 from pipeline.assemble.crossref import Target, number, resolve
 from pipeline.assemble.csljson import to_csl_json
 from pipeline.assemble.document import (
@@ -92,6 +94,35 @@ def csl_path(project: Project) -> Path:
     return found
 
 
+def with_citations(doc: dict, chosen: str, style: bytes, scratch: Path, cwd: Path, cache: Cache | None) -> dict:
+    """``doc`` with its citations and reference list rendered by citeproc (see assemble/citeproc.py)."""
+    skeleton = None if is_note_style(style) else citeproc_skeleton(doc)
+    if skeleton is not None:
+        done = splice(doc, run_citeproc(skeleton, chosen, style, scratch, cwd, cache))
+        if done is not None:
+            return done
+    return run_citeproc(doc, chosen, style, scratch, cwd, cache)
+
+
+def run_citeproc(doc: dict, chosen: str, style: bytes, scratch: Path, cwd: Path, cache: Cache | None) -> dict:
+    data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    name = key("citeproc", data, chosen, style) if cache else None
+    cached = cache.get_value(name) if name else None
+    if cached is not None:
+        try:
+            return json.loads(cached)
+        except ValueError:
+            pass
+    refs, csl = scratch.with_suffix(".refs.json"), scratch.with_suffix(".csl")
+    refs.write_text(chosen, encoding="utf-8")
+    csl.write_bytes(style)
+    data = run_pandoc(["-f", "json", "-t", "json", "--sandbox", "--citeproc",
+                       "--bibliography", str(refs), "--csl", str(csl)], cwd=cwd, stdin=data)
+    if name:
+        cache.put_value(name, data)
+    return json.loads(data)
+
+
 def assemble(plan: Plan, project: Project, sources: Sources, parsed: dict[str, Parsed],
              paper: dict[str, Target], items: dict[str, dict], source_date: int, work_dir: Path,
              cache: Cache | None = None) -> Assembled:
@@ -106,27 +137,14 @@ def assemble(plan: Plan, project: Project, sources: Sources, parsed: dict[str, P
     api = next(iter(parsed.values())).api if parsed else [1, 23, 1]
     doc = {"pandoc-api-version": api, "meta": edition_meta(plan, project, parsed, terms, source_date),
            "blocks": blocks}
-    data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
     if cited:
         chosen = json.dumps([items[k] for k in cited if k in items], ensure_ascii=False, sort_keys=True)
-        style = csl_path(project)
-        name = key("citeproc", data, chosen, style.read_bytes()) if cache else None
-        cached = cache.get_value(name) if name else None
-        if cached is not None:
-            data = cached
-        else:
-            refs = work_dir / f"{plan.id}.refs.json"
-            refs.write_text(chosen, encoding="utf-8")
-            data = run_pandoc(["-f", "json", "-t", "json", "--sandbox", "--citeproc",
-                               "--bibliography", str(refs), "--csl", str(style)],
-                              cwd=project.root, stdin=data)
-            if name:
-                cache.put_value(name, data)
-        doc = json.loads(data)
+        doc = with_citations(doc, chosen, csl_path(project).read_bytes(),
+                             work_dir / f"{plan.id}", project.root, cache)
         for name in ("bibliography", "csl"):  # citeproc's scratch paths: not part of the edition
             doc["meta"].pop(name, None)
         doc["blocks"] = sanitise(doc["blocks"], project.allow.raw)  # a .bib url is author input too
         if project.references == "chapter":
             doc["blocks"] = split_references(doc["blocks"], terms)
-        data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
     return Assembled(plan, data)
