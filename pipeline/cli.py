@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", default=None)
     build.add_argument("--no-cache", action="store_true",
                        help="render everything again, without reading or writing the cache in .cache/")
+    build.add_argument("--release", action="store_true",
+                       help="a release build: also apply the release rules (REL001: every chapter of the editions "
+                            "paper.yml's release.require_approved names must be approved)")
 
     rules = sub.add_parser("rules", help="list every rule: code, default severity, description")
     rules.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -60,11 +63,19 @@ def _parser() -> argparse.ArgumentParser:
 
     # --- new (pipeline/scaffold.py) ---
     new = sub.add_parser("new", help="add a chapter or a peer's case study, with every required section",
-                         description="Write a new chapter from the templates; `paper check` then reports "
-                                     "only its placeholders.")
+                         description="Write a new chapter from the templates; `paper check` then reports\n"
+                                     "only its placeholders. Never overwrites a file. Exit 0 written, 1 the file\n"
+                                     "exists or the peer is unknown, 2 usage (such as a bad name).\n"
+                                     "The writer's guide is docs/authoring.md in the pipeline's repository.",
+                         epilog="examples:\n"
+                                "  paper new case-study acme --name \"Acme Foundation\" --country Kenya\n"
+                                "                                 a new peer: added to paper.yml with its case study\n"
+                                "  paper new case-study luma      a peer that paper.yml already lists\n"
+                                "  paper new chapter 06-synthesis a shared chapter, chapters/06-synthesis.md\n",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     new.add_argument("kind", choices=("case-study", "chapter"))
     new.add_argument("slug", metavar="PEER|SLUG", help="the peer's id (case-study) or the file name (chapter)")
-    new.add_argument("--title", help="the chapter's title")
+    new.add_argument("--title", help="the chapter's title (default: the peer's name, or one made from SLUG)")
     new.add_argument("--name", help="case-study: the peer's full name, to add the peer to paper.yml")
     new.add_argument("--country", help="case-study: the peer's country, for paper.yml")
     new.add_argument("--url", help="case-study: the peer's web site, for paper.yml")
@@ -83,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     editions.add_argument("--touched-by", nargs="*", action="extend", metavar="PATH",
                           help="changed files, relative to the current folder (as `git diff --name-only` prints them)")
     editions.add_argument("--touched-from", metavar="FILE",
-                          help="read the changed files from FILE ('-': stdin), NUL-separated (git diff -z) or one a line")
+                          help="read the changed files from FILE ('-': stdin), NUL-separated (git diff -z) "
+                               "or one a line")
 
     # --- serve (pipeline/serve.py) ---
     serve = sub.add_parser("serve", help="build the HTML edition, serve it on localhost, rebuild and reload on change",

@@ -60,7 +60,8 @@ def fingerprint(project: Project, skip: list[Path] | None = None) -> str:
 
 
 def run_check(project: Project, only: list[str] | None = None, *, print_from: str | None = None,
-              use_cache: bool = True, sources: "Callable[[], Sources] | None" = None) -> list[Diagnostic]:
+              use_cache: bool = True, sources: "Callable[[], Sources] | None" = None,
+              release: bool = False) -> list[Diagnostic]:
     """The check's diagnostics, from the cache when nothing it reads has changed.
 
     ``print_from`` is the project's fingerprint when the caller has one already. The cached
@@ -71,13 +72,13 @@ def run_check(project: Project, only: list[str] | None = None, *, print_from: st
     from pipeline.sources.paper import load_sources
 
     cache = Cache(project.root / ".cache" / "build") if use_cache else None
-    name = key("check", print_from or fingerprint(project), json.dumps(only)) if cache else ""
+    name = key("check", print_from or fingerprint(project), json.dumps(only), str(release)) if cache else ""
     if cache and (raw := cache.get_value(name)) is not None:
         try:
             return [Diagnostic(*row) for row in json.loads(raw)]
         except (ValueError, TypeError):
             pass
-    diagnostics = check(project, sources() if sources else load_sources(project), only)
+    diagnostics = check(project, sources() if sources else load_sources(project), only, release=release)
     if cache:
         rows = [[d.path, d.line, d.col, d.severity, d.code, d.message] for d in diagnostics]
         cache.put_value(name, json.dumps(rows).encode("utf-8"))
@@ -135,7 +136,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         return loaded[0]
 
     print_ = fingerprint(project, [out]) if use_cache else None
-    diagnostics = run_check(project, print_from=print_, use_cache=use_cache, sources=sources)
+    diagnostics = run_check(project, print_from=print_, use_cache=use_cache, sources=sources,
+                            release=getattr(args, "release", False))
     if any(d.severity == "error" for d in diagnostics):
         sys.stdout.write(FORMATTERS["text"](diagnostics))
         print("paper: the check found errors; nothing was built or replaced", file=sys.stderr)

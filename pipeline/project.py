@@ -115,6 +115,8 @@ class Project:
     references: str = "end"  # 'end': one list per edition; 'chapter': a list after each chapter
     rules: Rules = field(default_factory=Rules)
     allow: Allow = field(default_factory=Allow)
+    # editions whose every chapter must be 'approved' in `paper build --release` (paper.yml ``release:``)
+    release_approved: tuple[str, ...] = ()
 
     def peer(self, peer_id: str) -> Peer | None:
         return next((p for p in self.peers if p.id == peer_id), None)
@@ -222,6 +224,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
     editions = _editions(r, data, {p.id for p in peers})
     rules = _rules(r, data.get("rules"))
     allow = _allow(r, data.get("allow"))
+    release_approved = _release(r, data.get("release"), _edition_ids(editions, peers))
     if r.problems:
         raise ConfigError(r.problems)
     return Project(
@@ -241,6 +244,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         references=references,
         rules=rules,
         allow=allow,
+        release_approved=release_approved,
     )
 
 
@@ -558,6 +562,35 @@ def _allow(r: _Reader, value: Any) -> Allow:
             formats.add(fmt)
     remote = r.get(value, ("allow", "remote_images"), bool, "true or false")
     return Allow(raw=frozenset(formats), remote_images=bool(remote))
+
+
+def _edition_ids(editions: tuple[Edition, ...] | None, peers: tuple[Peer, ...]) -> list[str]:
+    """The editions paper.yml defines, or the default ones (an offprint per listed peer)."""
+    if editions is not None:
+        return [e.id for e in editions]
+    return ["paper", "summary", *(f"case-study-{p.id}" for p in peers)]
+
+
+def _release(r: _Reader, value: Any, known: list[str]) -> tuple[str, ...]:
+    """``release: {require_approved: [paper, ...]}``: what `paper build --release` insists on."""
+    value = _mapping(r, "release", value, "require_approved")
+    if value is None:
+        return ()
+    for name in value:
+        if name != "require_approved":
+            r.error(("release", name), f"'release.{name}' is not a setting; 'release' takes require_approved")
+    items = r.get(value, ("release", "require_approved"), list, "a list of edition ids, such as [paper]") or []
+    ids = []
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            r.error(("release", "require_approved", i), "'release.require_approved' lists edition ids as text")
+        elif item.strip() not in known:
+            r.error(("release", "require_approved", i),
+                    f"'release.require_approved' names no edition '{item.strip()}'; the editions are: "
+                    + ", ".join(known))
+        else:
+            ids.append(item.strip())
+    return tuple(dict.fromkeys(ids))
 
 
 _CODE = re.compile(r"^[A-Z]{2,5}(\d{3})?$")

@@ -23,13 +23,14 @@ def _diagnostic(project: Project, rule: Rule, hit: Hit) -> Diagnostic | None:
     return Diagnostic(hit.path, max(1, hit.line), max(1, hit.col), severity, rule.code, hit.message)  # type: ignore[arg-type]
 
 
-def check(project: Project, sources: Sources, only: Iterable[str] | None = None) -> list[Diagnostic]:
+def check(project: Project, sources: Sources, only: Iterable[str] | None = None, *,
+          release: bool = False) -> list[Diagnostic]:
     """All diagnostics, sorted by file and position; ``only`` keeps those in the given files.
 
     The whole paper is always loaded, so one chapter is checked in context
     (its labels, citations and peer against everything else).
     """
-    ctx = Context(project, sources.chapters, sources.bibliography)
+    ctx = Context(project, sources.chapters, sources.bibliography, release)
     wanted = None if only is None else {PurePosixPath(p).as_posix() for p in only}
     cited_by_wanted: set[str] = set()
     if wanted is not None:

@@ -40,6 +40,7 @@ class Context:
     project: Project
     chapters: list[Chapter]
     bib: Bibliography
+    release: bool = False  # `paper build --release`: the release rules apply too
 
     @cached_property
     def citations(self) -> list[tuple[Chapter, Citation]]:

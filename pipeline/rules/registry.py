@@ -43,10 +43,20 @@ def rule(code: str, name: str, severity: str, description: str):
 
 
 def _collect() -> dict[str, Rule]:
-    from pipeline.rules import bibliography, citations, frontmatter, labels, media, safety, source, structure
+    from pipeline.rules import (
+        bibliography,
+        citations,
+        frontmatter,
+        labels,
+        media,
+        release,
+        safety,
+        source,
+        structure,
+    )
 
     found: dict[str, Rule] = {}
-    for module in (source, frontmatter, structure, citations, bibliography, labels, media, safety):
+    for module in (source, frontmatter, structure, citations, bibliography, labels, media, safety, release):
         for value in vars(module).values():
             if isinstance(value, Rule):
                 assert value.code not in found, f"rule code {value.code} used twice"

@@ -40,9 +40,9 @@ def _apply(root: Path, case: dict) -> None:
         (root / rel).symlink_to(target)
 
 
-def _run(root: Path, only=None):
+def _run(root: Path, only=None, release: bool = False):
     project = load_project(root)
-    return check(project, load_sources(project), only)
+    return check(project, load_sources(project), only, release=release)
 
 
 def _params(kind: str):
@@ -59,7 +59,7 @@ def test_base_fixture_is_clean(make_paper):
 def test_rule_reports_exact_position(make_paper, code, case):
     root = make_paper()
     _apply(root, case)
-    found = [d for d in _run(root) if d.code == code]
+    found = [d for d in _run(root, release=case.get("release", False)) if d.code == code]
     got = sorted(f"{d.path}:{d.line}:{d.col}" for d in found)
     assert got == sorted(case["expect"]), [d.text() for d in found]
     if "severity" in case:
@@ -72,7 +72,7 @@ def test_rule_reports_exact_position(make_paper, code, case):
 def test_rule_is_silent_on_passing_fixture(make_paper, code, case):
     root = make_paper()
     _apply(root, case)
-    found = [d.text() for d in _run(root) if d.code == code]
+    found = [d.text() for d in _run(root, release=case.get("release", False)) if d.code == code]
     assert found == []
 
 
