@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PAPER  := $(BIN)/paper
 STAMP  := $(VENV)/.installed
 
-.PHONY: all setup check build test html pdf epub summary figures screenshots bench clean lock
+.PHONY: all setup check build test html pdf epub summary serve figures screenshots bench clean lock
 
 all: check build
 
@@ -30,6 +30,10 @@ html pdf epub: $(STAMP)
 
 summary: $(STAMP)
 	$(PAPER) build summary
+
+# Preview the paper on http://127.0.0.1:8000/paper/, rebuilt and reloaded on every save (Ctrl-C stops).
+serve: $(STAMP)
+	$(PAPER) serve
 
 # The README's pictures of the PDF title page and the HTML page.
 screenshots: build

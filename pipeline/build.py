@@ -94,6 +94,7 @@ class Outcome:
     built: list[Built] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     attempted: int = 0  # (edition, format) pairs asked for
+    reused: bool = False  # nothing had changed: the output folder was left as it was
 
 
 def artifact_name(edition_id: str, fmt: str) -> str:
@@ -259,7 +260,7 @@ def up_to_date(cache: Cache, name: str, out: Path) -> Outcome | None:
         return None
     if output_files(out) != files:
         return None
-    return Outcome(built=built, attempted=attempted)
+    return Outcome(built=built, attempted=attempted, reused=True)
 
 
 def render_all(project: Project, sources: Sources, plans: list[Plan], formats: list[str], out: Path,
@@ -501,21 +502,5 @@ def publish_all(project: Project, chapters: list, plans: list[Plan], out: Path, 
     return publish(out, paper, editions, template)
 
 
-def progress_printer(stream=None) -> Callable[[Built], None]:
-    """One line per artifact on a terminal; nothing in CI or when piped."""
-    from rich.console import Console
-    from rich.markup import escape
-
-    stream = stream or sys.stderr
-    quiet = bool(os.environ.get("CI")) or not stream.isatty()
-    console = Console(file=stream, highlight=False)
-
-    def report(b: Built) -> None:
-        if not quiet:
-            console.print(f"  [bold]{b.format:<4}[/]  {escape(str(b.path))}  [dim]({b.seconds:.1f} s)[/]")
-
-    return report
-
-
 __all__ = ["BuildBusy", "BuildError", "Built", "Failure", "Outcome", "OutputError", "RenderError", "build",
-           "parse_formats", "progress_printer", "safe_out"]
+           "parse_formats", "safe_out"]

@@ -19,6 +19,12 @@ EXAMPLES = """examples:
   paper check                          check the whole paper
   paper check case_studies/luma.md     check one chapter, in the context of the paper
   paper check --format github          annotations for GitHub pull requests
+  paper build                          check, then build every edition into build/
+  paper build summary --to pdf         only the summary, only as PDF
+  paper new case-study acme --name "Acme Foundation"
+                                       add a peer and its case study, ready to write
+  paper status --format markdown       a table of every chapter, for a pull request
+  paper serve                          preview the paper in a browser as you write
   paper rules                          list every rule with its code
   paper init my-paper                  start a new paper project
 """
@@ -112,6 +118,18 @@ def _parser() -> argparse.ArgumentParser:
                        help="the address to listen on (default 127.0.0.1: this machine only)")
 
     sub.add_parser("clean", help="remove build/ and the cache")
+
+    completion = sub.add_parser("completion", help="print a shell completion script (bash, zsh or tcsh)",
+                                description="Print a completion script for your shell, for example:\n"
+                                            "  paper completion bash > ~/.local/share/bash-completion/completions/paper\n"
+                                            "  paper completion zsh > ~/.zfunc/_paper",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    completion.add_argument("shell", choices=("bash", "zsh", "tcsh"))
+
+    for command in sub.choices.values():  # every command takes them, before or after its arguments
+        noise = command.add_mutually_exclusive_group()
+        noise.add_argument("-q", "--quiet", action="store_true", help="print only diagnostics and errors")
+        noise.add_argument("-v", "--verbose", action="store_true", help="print a line per file and timings")
     return parser
 
 

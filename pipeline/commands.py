@@ -95,8 +95,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         if isinstance(only, str):
             print(only, file=sys.stderr)
             return 2
+    start = time.perf_counter()
     diagnostics = run_check(project, only, use_cache=not args.no_cache)
-    sys.stdout.write(FORMATTERS[args.format](diagnostics))
+    text = FORMATTERS[args.format](diagnostics)
+    if args.format == "text" and args.quiet:  # the diagnostics without the count line
+        lines = text.splitlines(True)
+        text = "".join(lines[:-1] if lines and lines[-1].startswith(("Found ", "No problems")) else lines)
+    sys.stdout.write(text)
+    if args.verbose:
+        print(f"paper: checked {project.root} in {time.perf_counter() - start:.2f} s", file=sys.stderr)
     failing = {"error", "warning"} if args.strict else {"error"}
     return 1 if any(d.severity in failing for d in diagnostics) else 0
 
@@ -114,8 +121,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     A failure costs only its own file: one line each on stderr, naming edition and format,
     and everything else is still built and listed on the landing page.
     """
-    from pipeline.build import (BuildError, OutputError, build_unless_current, parse_formats,
-                                progress_printer, safe_out, shown)
+    from pipeline.build import BuildError, OutputError, build_unless_current, parse_formats, safe_out, shown
+    from pipeline.terminal import BuildProgress, verbosity
     from pipeline.sources.paper import load_sources
 
     project = _load(args)
@@ -143,10 +150,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         print("paper: the check found errors; nothing was built or replaced", file=sys.stderr)
         return 1
     start = time.perf_counter()
+    level = verbosity(args.quiet, args.verbose)
     try:
-        outcome = build_unless_current(project, sources, print_, editions=args.editions, formats=formats,
-                                       out=out, jobs=args.jobs or os.cpu_count() or 1,
-                                       report=progress_printer(), use_cache=use_cache)
+        with BuildProgress(level) as progress:
+            outcome = build_unless_current(project, sources, print_, editions=args.editions, formats=formats,
+                                           out=out, jobs=args.jobs or os.cpu_count() or 1,
+                                           report=progress, use_cache=use_cache)
     except BuildError as err:
         print(f"paper: {err}", file=sys.stderr)
         return 2
@@ -155,9 +164,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 3
     built = outcome.built
     editions = len({b.edition for b in built})
-    if built:
-        print(f"Built {len(built)} files of {editions} editions in {time.perf_counter() - start:.1f} s: "
-              f"{_shown(out / 'index.html')}")
+    if built and level > -1:
+        done = "are up to date" if outcome.reused else f"built in {time.perf_counter() - start:.1f} s"
+        print(f"{len(built)} files of {editions} editions {done}: {_shown(out / 'index.html')}")
     if not outcome.failures:
         return 0
     for failure in outcome.failures:
@@ -261,6 +270,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     from pipeline.status import run_status
 
     return run_status(args)
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    import shtab
+
+    from pipeline.cli import _parser
+
+    print(shtab.complete(_parser(), shell=args.shell))
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -199,22 +199,3 @@ def test_epub_links_to_a_figure_in_another_chapter(make_paper, monkeypatch):
     with zipfile.ZipFile(book) as epub:
         text = "".join(epub.read(n).decode() for n in epub.namelist() if n.endswith(".xhtml"))
     assert re.search(r'href="ch\d+\.xhtml#fig:diagram"', text)
-
-
-def test_progress_is_one_line_per_file_on_a_terminal_and_silent_in_ci(monkeypatch):
-    import io
-
-    from pipeline.build import Built, progress_printer
-
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-
-    monkeypatch.delenv("CI", raising=False)
-    screen = Terminal()
-    progress_printer(screen)(Built("paper", "pdf", Path("build/paper/paper.pdf"), 1.25))
-    assert re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue()) == "  pdf   build/paper/paper.pdf  (1.2 s)\n"
-    monkeypatch.setenv("CI", "true")
-    quiet = Terminal()
-    progress_printer(quiet)(Built("paper", "pdf", Path("build/paper/paper.pdf"), 1.25))
-    assert quiet.getvalue() == ""
