@@ -30,6 +30,7 @@ from typing import Callable, Iterable, Iterator
 
 from pipeline import BUILTIN_TEMPLATES
 from pipeline.assemble import (
+    Assembled,
     Plan,
     assemble,
     csl_items,
@@ -189,6 +190,11 @@ def build(project: Project, sources: Sources, *, editions: list[str], formats: l
         with scratch_folder(out, label) as work:
             cache = Cache(project.root / ".cache" / "build") if use_cache else None
             render_all(project, sources, plans, formats, out, work, jobs, date, template, report, outcome, cache)
+            if "html" in formats and project.guide:
+                try:
+                    render_guide(project, out, work, date, template, cache)
+                except (RenderError, OSError) as err:
+                    outcome.failures.append(Failure("render", reason(err, project.root, out, work), "guide", "html"))
         try:
             publish_all(project, sources.chapters, all_plans, out, date, template)
         except (RenderError, OSError) as err:
@@ -335,6 +341,39 @@ def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, pla
             outcome.failures.append(result)
         else:
             outcome.built.extend(result)
+
+
+def render_guide(project: Project, out: Path, work: Path, date: int, template: Callable[[str], Path],
+                 cache: Cache | None) -> list[Path]:
+    """The writer's guide (paper.yml ``guide``) as the HTML site's page ``guide/index.html``.
+
+    Read like a chapter (same reader, same sanitiser, images relative to its file) and written by
+    the same HTML renderer, so it looks like the editions and carries nothing unsafe either.
+    """
+    from pipeline.assemble import guide_document, parse_cached
+    from pipeline.render.html import render
+    from pipeline.sources.chapters import load_chapter
+
+    chapter = load_chapter(project.root, project.guide or "", "guide", project.rules.max_file_kb * 1024)
+    unreadable = [p for p in chapter.problems if p.code.startswith("SRC")]  # front matter is optional here
+    if unreadable:
+        problem = unreadable[0]
+        raise RenderError(f"the writer's guide {chapter.path}:{problem.line}:{problem.col}: {problem.message}")
+    ast = guide_document(parse_cached(project, chapter, cache), project.lang)
+    assembled = Assembled(Plan("guide", "guide", None, (chapter.path,)), ast)
+    images = images_digests(project.root, [assembled]).get(0) if cache else None
+    name = key("guide", ast, tree_digest([BUILTIN_TEMPLATES / "html", project.root / "templates" / "html"]),
+               images, project.lang, str(date)) if cache and images is not None else None
+    paths = restore_files(cache, name, out) if name else None
+    if paths is None:
+        job_dir = work / "guide-html"
+        job_dir.mkdir()
+        job = Job(project.root, "guide", "guide", ast, project.lang, out / "guide", job_dir, date, template,
+                  lambda name: FILTERS / name)
+        paths, written = recorded(render, job)
+        if name:
+            save_files(cache, name, out, written, paths)
+    return paths
 
 
 def images_digests(root: Path, assembled: list) -> dict[int, str | None]:
@@ -498,7 +537,8 @@ def publish_all(project: Project, chapters: list, plans: list[Plan], out: Path, 
     status = overall_status(str(ch.meta.get("status", "draft")) for ch in chapters)
     paper = {"title": project.title, "subtitle": project.subtitle, "lang": project.lang,
              "date": iso_date(date), "editors": [p.name for p in project.editors], "status": status,
-             "cite_as": paper_citation(project, iso_date(date)[:4])}
+             "cite_as": paper_citation(project, iso_date(date)[:4]),
+             "guide": "guide/index.html" if project.guide and (out / "guide/index.html").is_file() else ""}
     return publish(out, paper, editions, template)
 
 

@@ -117,6 +117,7 @@ class Project:
     allow: Allow = field(default_factory=Allow)
     # editions whose every chapter must be 'approved' in `paper build --release` (paper.yml ``release:``)
     release_approved: tuple[str, ...] = ()
+    guide: str | None = None  # a Markdown page for the HTML site (the writer's guide), or None
 
     def peer(self, peer_id: str) -> Peer | None:
         return next((p for p in self.peers if p.id == peer_id), None)
@@ -225,6 +226,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
     rules = _rules(r, data.get("rules"))
     allow = _allow(r, data.get("allow"))
     release_approved = _release(r, data.get("release"), _edition_ids(editions, peers))
+    guide = _guide(r, root, data)
     if r.problems:
         raise ConfigError(r.problems)
     return Project(
@@ -245,6 +247,7 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         rules=rules,
         allow=allow,
         release_approved=release_approved,
+        guide=guide,
     )
 
 
@@ -459,6 +462,27 @@ def _executive_summary(r: _Reader, root: Path, data: dict, contents: tuple[str, 
 _KINDS = ("paper", "summary", "offprint", "custom")
 
 
+# Folders of build/ that are not editions: the landing page's files and the writer's guide.
+RESERVED_FOLDERS = {"assets": "stylesheet", "guide": "writer's guide"}
+DEFAULT_GUIDE = "docs/authoring.md"
+
+
+def _guide(r: _Reader, root: Path, data: dict) -> str | None:
+    """``guide:``: a Markdown page the HTML site carries beside the editions (default docs/authoring.md)."""
+    if "guide" not in data:
+        return DEFAULT_GUIDE if (root / DEFAULT_GUIDE).is_file() else None
+    value = data.get("guide")
+    if value is None or value is False:
+        return None
+    rel = r.get(data, ("guide",), str, "the path of a Markdown file in the project, or false")
+    if rel is None or not _inside(r, root, ("guide",), rel):
+        return None
+    if not (root / rel).is_file():
+        r.error(("guide",), f"'guide' names a file that does not exist: '{rel}'")
+        return None
+    return rel
+
+
 def _editions(r: _Reader, data: dict, peer_ids: set[str]) -> tuple[Edition, ...] | None:
     value = data.get("editions")
     if value in (None, "default"):
@@ -494,6 +518,9 @@ def _editions(r: _Reader, data: dict, peer_ids: set[str]) -> tuple[Edition, ...]
         chapters = r.get(item, k + ("chapters",), list, "a list of chapter paths or globs") or []
         if not _ID.match(ed_id):
             r.error(k + ("id",), f"edition id '{ed_id}' must use lower-case letters, digits and '-'")
+        elif ed_id in RESERVED_FOLDERS:
+            r.error(k + ("id",), f"edition id '{ed_id}' is taken: build/{ed_id}/ holds the site's "
+                                 f"{RESERVED_FOLDERS[ed_id]}; choose another id")
         elif any(e.id == ed_id for e in editions):
             r.error(k + ("id",), f"edition '{ed_id}' is listed twice")
         else:

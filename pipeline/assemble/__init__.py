@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.assemble import ast as A
 from pipeline.assemble.citeproc import is_note_style, splice
 from pipeline.assemble.citeproc import skeleton as citeproc_skeleton
 from pipeline.assemble.crossref import Target, number, resolve
@@ -67,6 +68,18 @@ def parse_cached(project: Project, chapter, cache: Cache | None) -> Parsed:
     result = parse_chapter(project, chapter)
     cache.put_value(name, json.dumps(dataclasses.asdict(result), ensure_ascii=False).encode("utf-8"))
     return result
+
+
+def guide_document(parsed: Parsed, lang: str) -> bytes:
+    """The writer's guide as a page of its own: its first level-1 heading becomes the title."""
+    blocks = list(parsed.blocks)
+    title = parsed.title
+    first = next((i for i, b in enumerate(blocks) if b.get("t") == "Header" and b["c"][0] == 1), None)
+    if first is not None:
+        title = blocks.pop(first)["c"][2]
+    meta = {"title": A.meta_inlines(title), "lang": A.meta_string(parsed.lang or lang)}
+    return json.dumps({"pandoc-api-version": parsed.api, "meta": meta, "blocks": blocks},
+                      ensure_ascii=False).encode("utf-8")
 
 
 def paper_targets(project: Project, parsed: dict[str, Parsed], plans: list[Plan]) -> dict[str, Target]:
