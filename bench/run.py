@@ -177,6 +177,7 @@ def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
     env.pop("PAPER_DEBUG", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as a user runs it: Python's bytecode cache in use
     return env
 
 
