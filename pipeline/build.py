@@ -34,6 +34,8 @@ from pipeline.assemble import (
     Plan,
     assemble,
     csl_items,
+    language_view,
+    parse_translations,
     paper_targets,
     parse_all,
     plan_editions,
@@ -292,15 +294,23 @@ def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, pla
 
     try:
         parsed = parse_all(project, sources, naming_chapters(pool.map), cache)
-        paper = paper_targets(project, parsed, plan_editions(project, sources.chapters))
-        items = csl_items(project, sources, parsed, cache)
+        base = [p for p in plan_editions(project, sources.chapters) if p.lang is None]
+        paper = paper_targets(project, parsed, base)
+        langs = sorted({p.lang for p in plans if p.lang})
+        translated = parse_translations(project, sources, parsed, naming_chapters(pool.map), cache) if langs else {}
+        views = {lang: language_view(project, lang, parsed, translated.get(lang), base) for lang in langs}
+        everything = {f"{lang}:{path}": p for lang, (mine, _full) in translated.items() for path, p in mine.items()}
+        items = csl_items(project, sources, {**parsed, **everything}, cache)
     except (RenderError, OSError) as err:
         outcome.failures.append(Failure("read", why(err)))
         return
 
     def put_together(plan: Plan):
+        view = views.get(plan.lang or "")
         try:
-            return assemble(plan, project, sources, parsed, paper, items, date, work, cache)
+            if view is None:
+                return assemble(plan, project, sources, parsed, paper, items, date, work, cache)
+            return assemble(plan, view.project, sources, view.parsed, view.paper, items, date, work, cache)
         except (RenderError, OSError) as err:
             return Failure("assemble", why(err), plan.id)
 
@@ -316,13 +326,14 @@ def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, pla
         done = assembled[index]
         try:
             start = time.perf_counter()
-            name = key("render", fmt, done.plan.id, done.plan.kind, project.lang, str(date), templates[fmt],
+            lang = done.plan.lang or project.lang
+            name = key("render", fmt, done.plan.id, done.plan.kind, lang, str(date), templates[fmt],
                        images[index], done.ast) if images.get(index) is not None else None
             paths = restore_files(cache, name, out) if name else None
             if paths is None:
                 job_dir = work / f"{done.plan.id}-{fmt}"
                 job_dir.mkdir()
-                job = Job(project.root, done.plan.id, done.plan.kind, done.ast, project.lang,
+                job = Job(project.root, done.plan.id, done.plan.kind, done.ast, lang,
                           out / done.plan.id, job_dir, date, template, lambda name: FILTERS / name)
                 paths, written = recorded(render_one, job, fmt)
                 if name:
@@ -526,14 +537,13 @@ def publish_all(project: Project, chapters: list, plans: list[Plan], out: Path, 
     from pipeline.assemble.i18n import terms
     from pipeline.publish import EditionResult, artifact, publish
 
-    words = terms(project.lang)
     editions = []
     for plan in plans:
         found = [artifact(out, out / artifact_name(plan.id, fmt), fmt)
                  for fmt in FORMATS if (out / artifact_name(plan.id, fmt)).is_file()]
         if found:
-            title = display_title(plan, chapters, words)
-            editions.append(EditionResult(plan.id, title, plan.kind, tuple(found)))
+            title = display_title(plan, chapters, terms(plan.lang or project.lang))
+            editions.append(EditionResult(plan.id, title, plan.kind, tuple(found), plan.lang))
     status = overall_status(str(ch.meta.get("status", "draft")) for ch in chapters)
     paper = {"title": project.title, "subtitle": project.subtitle, "lang": project.lang,
              "date": iso_date(date), "editors": [p.name for p in project.editors], "status": status,

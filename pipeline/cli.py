@@ -77,10 +77,14 @@ def _parser() -> argparse.ArgumentParser:
                                 "  paper new case-study acme --name \"Acme Foundation\" --country Kenya\n"
                                 "                                 a new peer: added to paper.yml with its case study\n"
                                 "  paper new case-study luma      a peer that paper.yml already lists\n"
-                                "  paper new chapter 06-synthesis a shared chapter, chapters/06-synthesis.md\n",
+                                "  paper new chapter 06-synthesis a shared chapter, chapters/06-synthesis.md\n"
+                                "  paper new translation chapters/introduction.md --lang de\n"
+                                "                                 chapters/introduction.de.md, to translate\n",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    new.add_argument("kind", choices=("case-study", "chapter"))
-    new.add_argument("slug", metavar="PEER|SLUG", help="the peer's id (case-study) or the file name (chapter)")
+    new.add_argument("kind", choices=("case-study", "chapter", "translation"))
+    new.add_argument("slug", metavar="PEER|SLUG|SOURCE",
+                     help="the peer's id (case-study), the file name (chapter) or the chapter to translate")
+    new.add_argument("--lang", help="translation: the language, one of paper.yml's languages")
     new.add_argument("--title", help="the chapter's title (default: the peer's name, or one made from SLUG)")
     new.add_argument("--name", help="case-study: the peer's full name, to add the peer to paper.yml")
     new.add_argument("--country", help="case-study: the peer's country, for paper.yml")

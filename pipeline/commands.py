@@ -56,7 +56,22 @@ def fingerprint(project: Project, skip: list[Path] | None = None) -> str:
     from pipeline.sources.paper import chapter_paths
 
     read = [CONFIG_NAME, *chapter_paths(project), *project.bibliography]
+    if project.languages:  # a stale translation is explained from git history: a commit changes that
+        read += git_head(project.root)
     return project_fingerprint(project.root, read, skip or [])
+
+
+def git_head(root: Path) -> list[str]:
+    """The files naming the current commit (.git/HEAD and the branch it points to), if any."""
+    head = root / ".git" / "HEAD"
+    try:
+        ref = head.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return []
+    found = [".git/HEAD", ".git/packed-refs"]
+    if ref.startswith("ref: ") and ".." not in ref:
+        found.append(".git/" + ref[5:])
+    return found
 
 
 def run_check(project: Project, only: list[str] | None = None, *, print_from: str | None = None,

@@ -52,6 +52,16 @@ class Peer:
 
 
 @dataclass(frozen=True)
+class Language:
+    """A language the paper is translated into (paper.yml ``languages``), with its own title."""
+
+    lang: str  # BCP 47, as in a translation's file name: chapters/intro.<lang>.md
+    title: str | None = None
+    subtitle: str | None = None
+    short_title: str | None = None
+
+
+@dataclass(frozen=True)
 class Edition:
     id: str
     kind: str  # 'paper' | 'summary' | 'offprint' | 'custom'
@@ -118,6 +128,23 @@ class Project:
     # editions whose every chapter must be 'approved' in `paper build --release` (paper.yml ``release:``)
     release_approved: tuple[str, ...] = ()
     guide: str | None = None  # a Markdown page for the HTML site (the writer's guide), or None
+    languages: tuple[Language, ...] = ()  # translations, not the paper's own language
+    translate: tuple[str, ...] = ("summary",)  # editions (ids or globs) built in every language
+
+    @property
+    def translation_langs(self) -> tuple[str, ...]:
+        return tuple(language.lang for language in self.languages)
+
+    def in_language(self, lang: str) -> "Project":
+        """The project as an edition in ``lang`` sees it: that language, and its titles if paper.yml gives them."""
+        import dataclasses
+
+        found = next((language for language in self.languages if language.lang == lang), None)
+        if found is None:
+            return self
+        return dataclasses.replace(self, lang=lang, title=found.title or self.title,
+                                   subtitle=found.subtitle if found.title else self.subtitle,
+                                   short_title=found.short_title or (None if found.title else self.short_title))
 
     def peer(self, peer_id: str) -> Peer | None:
         return next((p for p in self.peers if p.id == peer_id), None)
@@ -227,6 +254,8 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
     allow = _allow(r, data.get("allow"))
     release_approved = _release(r, data.get("release"), _edition_ids(editions, peers))
     guide = _guide(r, root, data)
+    languages = _languages(r, data, lang)
+    translate = _translate(r, data)
     if r.problems:
         raise ConfigError(r.problems)
     return Project(
@@ -248,6 +277,8 @@ def parse_project(root: Path, doc: YamlDoc) -> Project:
         allow=allow,
         release_approved=release_approved,
         guide=guide,
+        languages=languages,
+        translate=translate,
     )
 
 
@@ -589,6 +620,61 @@ def _allow(r: _Reader, value: Any) -> Allow:
             formats.add(fmt)
     remote = r.get(value, ("allow", "remote_images"), bool, "true or false")
     return Allow(raw=frozenset(formats), remote_images=bool(remote))
+
+
+def same_language(a: str, b: str) -> bool:
+    """'en' and 'en-GB' are one language for translations: a file is intro.en.md or intro.md."""
+    a, b = a.lower(), b.lower()
+    return a == b or a.startswith(b + "-") or b.startswith(a + "-")
+
+
+def _languages(r: _Reader, data: dict, source: str) -> tuple[Language, ...]:
+    """``languages: [en, de, {lang: fr, title: ...}]``: the paper's own language may be listed or not."""
+    items = r.get(data, ("languages",), list, "a list of language tags such as [en, de, fr]") or []
+    found: list[Language] = []
+    for i, item in enumerate(items):
+        k = ("languages", i)
+        if isinstance(item, str):
+            item = {"lang": item}
+        if not isinstance(item, dict):
+            r.error(k, f"'{_dotted(k)}' must be a language tag or a mapping with lang, title, subtitle")
+            continue
+        for name in item:
+            if name not in ("lang", "title", "subtitle", "short_title"):
+                r.error(k + (name,), f"'{_dotted(k + (name,))}' is not a setting; a language takes "
+                                     "lang, title, subtitle and short_title")
+        tag = r.get(item, k + ("lang",), str, "a language tag such as de or fr-CA", required=True)
+        if tag is None:
+            continue
+        if not valid_lang(tag) or not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", tag):
+            r.error(k + ("lang",) if "lang" in item and len(item) > 1 else k,
+                    f"'{tag}' is not a language tag such as de, fr or pt-BR")
+            continue
+        if same_language(tag, source):
+            continue  # the paper's own language: its chapters are the sources
+        if any(same_language(tag, other.lang) for other in found):
+            r.error(k, f"the language '{tag}' is listed twice")
+            continue
+        found.append(Language(tag, r.get(item, k + ("title",), str, "text"),
+                              r.get(item, k + ("subtitle",), str, "text"),
+                              r.get(item, k + ("short_title",), str, "text")))
+    return tuple(found)
+
+
+def _translate(r: _Reader, data: dict) -> tuple[str, ...]:
+    """``translate: [summary]``: the editions (ids or globs) built once per language; default the summary."""
+    if "translate" not in data:
+        return ("summary",)
+    items = r.get(data, ("translate",), list, "a list of edition ids or globs, such as [summary, paper]")
+    if items is None:
+        return ()
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            r.error(("translate", i), "'translate' lists edition ids or globs as text")
+        else:
+            out.append(item.strip())
+    return tuple(out)
 
 
 def _edition_ids(editions: tuple[Edition, ...] | None, peers: tuple[Peer, ...]) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from pipeline.assemble.i18n import language_name
 from pipeline.render.files import write_atomic
 from pipeline.render.html import STYLESHEET, labels
 from pipeline.render.pandoc import RenderError
@@ -41,6 +42,7 @@ class EditionResult:
     title: str
     kind: str
     artifacts: tuple[Artifact, ...]
+    lang: str | None = None  # a translation's language; None: the paper's own
 
 
 def artifact(out_root: Path, file: Path, fmt: str) -> Artifact:
@@ -112,18 +114,35 @@ def landing_context(paper: dict, editions: Sequence[EditionResult]) -> dict[str,
         "draft": str(paper.get("status") or "").strip().lower() == "draft",
         "labels": words,
         "stylesheet": f"assets/{STYLESHEET}",
-        "editions": [
-            {"id": edition.id, "title": edition.title, "kind": edition.kind,
-             "artifacts": [
-                 {"format": a.format, "name": FORMAT_NAMES.get(a.format, a.format.upper()),
-                  "path": a.path, "size": human_size(a.bytes, lang), "sha256": a.sha256,
-                  "type": MEDIA_TYPES.get(a.format, "application/octet-stream"),
-                  "download": a.format != "html",
-                  "action": words["read"] if a.format == "html" else words["download"]}
-                 for a in ordered(edition.artifacts)]}
-            for edition in editions
-        ],
+        "editions": [edition_context(edition, lang, words) for edition in editions],
+        "languages": language_groups(editions, lang),
     }
+
+
+def edition_context(edition: EditionResult, lang: str, words: dict[str, str]) -> dict[str, Any]:
+    return {"id": edition.id, "title": edition.title, "kind": edition.kind, "lang": edition.lang or lang,
+            "artifacts": [
+                {"format": a.format, "name": FORMAT_NAMES.get(a.format, a.format.upper()),
+                 "path": a.path, "size": human_size(a.bytes, lang), "sha256": a.sha256,
+                 "type": MEDIA_TYPES.get(a.format, "application/octet-stream"),
+                 "download": a.format != "html",
+                 "action": words["read"] if a.format == "html" else words["download"]}
+                for a in ordered(edition.artifacts)]}
+
+
+def language_groups(editions: Sequence[EditionResult], lang: str) -> list[dict[str, Any]]:
+    """The editions by language, the paper's own first, each group named in its own language.
+
+    One group (no translations) means no headings: the page looks as it always did.
+    """
+    groups: dict[str, list[EditionResult]] = {}
+    for edition in editions:
+        groups.setdefault(edition.lang or lang, []).append(edition)
+    if len(groups) < 2:
+        return []
+    return [{"lang": code, "name": language_name(code),
+             "editions": [edition_context(e, lang, labels(lang)) for e in members]}
+            for code, members in groups.items()]
 
 
 def render_landing(template_path: Path, context: dict[str, Any]) -> bytes:

@@ -528,6 +528,8 @@ def run_new(args: argparse.Namespace) -> int:
     from pipeline.commands import _load
     from pipeline.project import CONFIG_NAME
 
+    if args.kind == "translation":
+        return new_translation(args)
     why = bad_slug(args.slug)
     if why:
         what = "peer id" if args.kind == "case-study" else "chapter name"
@@ -562,4 +564,58 @@ def run_new(args: argparse.Namespace) -> int:
     if problem:
         return _fail(problem, 2)
     _report(project, plan, text)
+    return 0
+
+
+def translation_text(source: str, lang: str, stamp: str) -> str:
+    """The source with its front matter set for a translation: status draft, lang, translation-of.
+
+    The translator then replaces title, summary and text; every citation, label and image is
+    already where it belongs, and the check holds that none is lost.
+    """
+    lines = source.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return f"---\nstatus: draft\nlang: {lang}\ntranslation-of: {stamp}\n---\n\n" + source
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        return source
+    own = ("status:", "lang:", "translation-of:")
+    head = [line for line in lines[1:end] if not line.startswith(own)]
+    return "\n".join(["---", *head, "status: draft", f"lang: {lang}", f"translation-of: {stamp}",
+                      *lines[end:]])
+
+
+def new_translation(args: argparse.Namespace) -> int:
+    """`paper new translation SOURCE --lang LANG`: 0 written, 1 exists, 2 usage."""
+    from pipeline.commands import _load, _relative_paths
+    from pipeline.render.files import write_atomic
+    from pipeline.sources.paper import chapter_paths
+    from pipeline.sources.text import decode
+    from pipeline.sources.translations import source_hash
+
+    project = _load(args)
+    if isinstance(project, int):
+        return project
+    langs = project.translation_langs
+    if not args.lang or args.lang not in langs:
+        listed = ", ".join(langs) if langs else "none yet"
+        return _fail(f"give the language with --lang, one of paper.yml's languages ({listed}); a new language "
+                     "goes into paper.yml first, e.g. 'languages: [en, de]'", 2)
+    rel = _relative_paths(project, [args.slug]) if Path(args.slug).exists() else [args.slug]
+    if isinstance(rel, str) or rel[0] not in chapter_paths(project):
+        return _fail(f"'{args.slug}' is not a chapter of the paper; name a file such as "
+                     f"{(chapter_paths(project) or ['chapters/introduction.md'])[0]}", 2)
+    source = rel[0]
+    target = project.root / (source[: -len(".md")] + f".{args.lang}.md")
+    if target.exists():
+        return _fail(f"{_shown(target)} already exists; edit it, and set its translation-of to the hash "
+                     "`paper check` gives when its source has changed", 1)
+    text, problem = decode((project.root / source).read_bytes())
+    if text is None:
+        return _fail(f"cannot read {source}: {problem.message if problem else 'unknown problem'}", 2)
+    write_atomic(target, translation_text(text, args.lang, source_hash(text)).encode("utf-8"))
+    print(f"created {_shown(target)}")
+    print(f"Next: translate its title, summary and text (keep every [@citation], {{#label}}, @reference and "
+          f"image; a file of front matter only is fine for the summary), then run")
+    print(f"  paper check {_shown(target)}")
     return 0

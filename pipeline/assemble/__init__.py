@@ -28,6 +28,7 @@ from pipeline.assemble.document import (
 )
 from pipeline.assemble.editions import Plan, plan_editions
 from pipeline.assemble.i18n import terms as terms_for
+from pipeline.assemble.languages import as_source, localised
 from pipeline.assemble.safety import sanitise
 from pipeline.cache import Cache, key
 from pipeline.project import Project, style_file
@@ -49,6 +50,42 @@ def parse_all(project: Project, sources: Sources, map_fn=map, cache: Cache | Non
     parsed = list(map_fn(lambda ch: parse_cached(project, ch, cache), chapters))
     explicit = {ch.path: {h.id for h in ch.scan.headings if h.id} for ch in chapters}
     return {p.path: p for p in unique_heading_ids(parsed, explicit)}
+
+
+@dataclass(frozen=True)
+class LanguageView:
+    """What the editions in one language are made of: the project in that language, its chapters, numbers."""
+
+    project: Project
+    parsed: dict[str, Parsed]
+    paper: dict[str, Target]
+
+
+def parse_translations(project: Project, sources: Sources, parsed: dict[str, Parsed], map_fn=map,
+                       cache: Cache | None = None) -> dict[str, tuple[dict[str, Parsed], set[str]]]:
+    """Per language: each readable translation of a chapter, filed under its source, and those with a body."""
+    usable = [t for t in sources.translations if t.source in parsed and t.chapter.readable
+              and isinstance(t.chapter.meta, dict)]
+    done = list(map_fn(lambda t: parse_cached(project, t.chapter, cache), usable))
+    out: dict[str, tuple[dict[str, Parsed], set[str]]] = {}
+    for t, p in zip(usable, done):
+        mine, full = out.setdefault(t.lang, ({}, set()))
+        mine[t.source] = as_source(p, parsed[t.source], t.lang)
+        if t.has_body:
+            full.add(t.source)
+    for lang, (mine, full) in out.items():
+        explicit = {t.source: {h.id for h in t.chapter.scan.headings if h.id} for t in usable if t.lang == lang}
+        renamed = unique_heading_ids([mine[path] for path in sorted(full)], explicit)
+        mine.update({q.path: q for q in renamed})
+    return out
+
+
+def language_view(project: Project, lang: str, parsed: dict[str, Parsed],
+                  translated: tuple[dict[str, Parsed], set[str]] | None, plans: list[Plan]) -> LanguageView:
+    there = project.in_language(lang)
+    mine, full = translated or ({}, set())
+    chapters = localised(parsed, mine, full, project.lang, terms_for(lang)["untranslated"])
+    return LanguageView(there, chapters, paper_targets(there, chapters, plans))
 
 
 def parse_cached(project: Project, chapter, cache: Cache | None) -> Parsed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ class Plan:
     title: str | None  # paper.yml's title for the edition, if any
     chapters: tuple[str, ...]  # paths, in reading order
     peer: str | None = None
+    lang: str | None = None  # a translation's language (paper.yml languages); None: the paper's own
 
 
 def _offprint(chapters: list[Chapter], peer: str, edition_id: str, title: str | None) -> Plan:
@@ -24,6 +26,20 @@ def _offprint(chapters: list[Chapter], peer: str, edition_id: str, title: str | 
 
 
 def plan_editions(project: Project, chapters: list[Chapter]) -> list[Plan]:
+    """paper.yml's editions (or the defaults), then those ``translate`` names once per language."""
+    plans = _editions(project, chapters)
+    taken = {p.id for p in plans}
+    for language in project.languages:
+        for plan in list(plans):
+            if plan.lang is None and any(fnmatch.fnmatchcase(plan.id, g) for g in project.translate):
+                lang_id = f"{plan.id}-{language.lang.lower()}"
+                if lang_id not in taken:
+                    plans.append(dataclasses.replace(plan, id=lang_id, lang=language.lang))
+                    taken.add(lang_id)
+    return plans
+
+
+def _editions(project: Project, chapters: list[Chapter]) -> list[Plan]:
     """paper.yml's editions, or the defaults: the paper, its summary and one offprint per case study."""
     everything = tuple(ch.path for ch in chapters)
     if project.editions is None:

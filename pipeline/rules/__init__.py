@@ -30,20 +30,52 @@ def check(project: Project, sources: Sources, only: Iterable[str] | None = None,
     The whole paper is always loaded, so one chapter is checked in context
     (its labels, citations and peer against everything else).
     """
-    ctx = Context(project, sources.chapters, sources.bibliography, release)
+    ctx = Context(project, sources.chapters, sources.bibliography, release, sources.translations)
     wanted = None if only is None else {PurePosixPath(p).as_posix() for p in only}
     cited_by_wanted: set[str] = set()
     if wanted is not None:
         cited_by_wanted = {c.key for ch, c in ctx.citations if ch.path in wanted}
     out: set[Diagnostic] = set()
-    for rule in RULES.values():
-        for hit in rule.check(ctx):
-            if wanted is not None and hit.path not in wanted and hit.key not in cited_by_wanted:
-                continue
-            diagnostic = _diagnostic(project, rule, hit)
-            if diagnostic is not None:
-                out.add(diagnostic)
+    runs = [(ctx, RULES.values(), None)] + [(c, language_rules(), paths) for c, paths in language_contexts(ctx)]
+    for context, rules, kept in runs:
+        for rule in rules:
+            for hit in rule.check(context):
+                if kept is not None and hit.path not in kept:
+                    continue  # the language run reports on its translations only
+                if wanted is not None and hit.path not in wanted and hit.key not in cited_by_wanted:
+                    continue
+                diagnostic = _diagnostic(project, rule, hit)
+                if diagnostic is not None:
+                    out.add(diagnostic)
     return capped(sorted(out, key=lambda d: (d.path, d.line, d.col, d.code, d.message)))
+
+
+# What does not apply to a translation: the source language's section names and lengths, the
+# reading order, the bibliography (checked once), release approval, and the translation rules.
+NOT_FOR_TRANSLATIONS = ("STR001", "STR002", "STR006", "STR008", "LBL004", "REL", "BIB", "TRN")
+
+
+def language_rules() -> list[Rule]:
+    return [r for r in RULES.values() if not r.code.startswith(NOT_FOR_TRANSLATIONS)]
+
+
+def language_contexts(ctx: Context) -> list[tuple[Context, set[str]]]:
+    """Per language, the paper with each chapter translated so far in place of its source.
+
+    Each translation is then checked as a chapter in the context of a whole paper (its
+    citations, labels, cross-references, images, links, raw formats), and only what is
+    found in the translations is reported: the sources had their own run.
+    """
+    out = []
+    for lang in ctx.project.translation_langs:
+        full = {t.source: t.chapter for t in ctx.translations
+                if t.lang == lang and t.has_body and t.chapter.readable}
+        if not full:
+            continue
+        chapters = [full.get(ch.path, ch) for ch in ctx.chapters]
+        out.append((Context(ctx.project, chapters, ctx.bib, ctx.release),
+                    {ch.path for ch in full.values() if ch in chapters}))
+    return out
 
 
 MAX_PER_FILE_AND_RULE = 100

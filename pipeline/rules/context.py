@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from pipeline.project import Project
@@ -41,6 +41,7 @@ class Context:
     chapters: list[Chapter]
     bib: Bibliography
     release: bool = False  # `paper build --release`: the release rules apply too
+    translations: list = field(default_factory=list)  # sources.translations.Translation, beside the chapters
 
     @cached_property
     def citations(self) -> list[tuple[Chapter, Citation]]:

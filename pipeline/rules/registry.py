@@ -53,10 +53,11 @@ def _collect() -> dict[str, Rule]:
         safety,
         source,
         structure,
+        translations,
     )
 
     found: dict[str, Rule] = {}
-    for module in (source, frontmatter, structure, citations, bibliography, labels, media, safety, release):
+    for module in (source, frontmatter, structure, citations, bibliography, labels, media, safety, release, translations):
         for value in vars(module).values():
             if isinstance(value, Rule):
                 assert value.code not in found, f"rule code {value.code} used twice"

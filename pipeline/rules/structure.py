@@ -10,6 +10,7 @@ from pipeline.rules.registry import Hit, rule
 from pipeline.sources.chapters import Chapter
 from pipeline.sources.markdown import Heading
 from pipeline.sources.paper import CHAPTER_DIRS, CHAPTER_SUFFIXES
+from pipeline.sources.translations import split_name
 
 PLACEHOLDER_OPEN = re.compile(r"\[\[\s*TODO\b", re.IGNORECASE)
 
@@ -182,7 +183,7 @@ def not_in_contents(ctx: Context) -> Iterable[Hit]:
     for rel in ctx.project_files:
         folder, _, name = rel.rpartition("/")
         if folder in folders and name.endswith(CHAPTER_SUFFIXES) and not name.startswith((".", "_")) \
-                and rel not in listed:
+                and rel not in listed and split_name(rel, ctx.project.translation_langs) is None:
             yield Hit(rel, 1, 1, "this chapter is not listed under 'contents' in paper.yml, so no edition "
                                  "includes it and it is not checked; add it there (or start its file name "
                                  "with '_' to keep it aside as a draft)")

@@ -37,6 +37,7 @@ class Chapter:
     body_line: int = 1  # file line where the body starts
     scan: Scan = field(default_factory=Scan)
     problems: list[LoadProblem] = field(default_factory=list)
+    translates: str | None = None  # a translation's source path: it takes that chapter's stem and label
 
     @property
     def readable(self) -> bool:
@@ -45,7 +46,7 @@ class Chapter:
 
     @property
     def stem(self) -> str:
-        return Path(self.path).stem
+        return Path(self.translates or self.path).stem
 
     @property
     def label(self) -> str:

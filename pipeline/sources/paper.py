@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.project import Project
 from pipeline.sources.bibliography import Bibliography, load_bibliography
 from pipeline.sources.chapters import Chapter, load_chapter
+from pipeline.sources.translations import Translation, load_translations, split_name
 
 CHAPTER_DIRS = (("chapters", "chapter"), ("case_studies", "case-study"))
 CHAPTER_SUFFIXES = (".md",)
@@ -16,6 +17,7 @@ CHAPTER_SUFFIXES = (".md",)
 class Sources:
     chapters: list[Chapter]
     bibliography: Bibliography
+    translations: list[Translation] = field(default_factory=list)
 
 
 def kind_of(rel: str) -> str:
@@ -34,6 +36,7 @@ def chapter_paths(project: Project) -> list[str]:
         names = sorted(
             p.name for p in base.iterdir()
             if p.suffix in CHAPTER_SUFFIXES and not p.name.startswith((".", "_"))
+            and split_name(f"{folder}/{p.name}", project.translation_langs) is None  # intro.de.md translates
         )
         paths.extend(f"{folder}/{name}" for name in names)
     return paths
@@ -43,4 +46,4 @@ def load_sources(project: Project) -> Sources:
     limit = project.rules.max_file_kb * 1024
     chapters = [load_chapter(project.root, rel, kind_of(rel), limit) for rel in chapter_paths(project)]
     bib_files = [project.root / rel for rel in project.bibliography]
-    return Sources(chapters, load_bibliography(bib_files, project.root))
+    return Sources(chapters, load_bibliography(bib_files, project.root), load_translations(project, chapters, limit))
