@@ -90,6 +90,31 @@ class Report:
     chapters: tuple[ChapterRow, ...]
     other_files: tuple[FileRow, ...]
     totals: Totals
+    languages: tuple[str, ...] = ()  # paper.yml's translations, the columns of the matrix
+    translations: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (chapter, state per language)
+
+
+# A translation's state: none yet; made from an older version of its source; current. 'summary'
+# marks a translation of the front matter only (title and summary), which the summary edition needs.
+TRANSLATION_STATES = ("missing", "stale", "current", "summary only", "summary only, stale")
+
+
+def translation_state(translation, source: Chapter) -> str:
+    from pipeline.sources.translations import matches
+
+    if translation is None:
+        return "missing"
+    fresh = matches(translation.stamp, source.text)
+    if translation.has_body:
+        return "current" if fresh else "stale"
+    return "summary only" if fresh else "summary only, stale"
+
+
+def translation_matrix(project: Project, sources: Sources) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Chapter x language: which translations exist, and which are out of date."""
+    found = {(t.source, t.lang): t for t in sources.translations}
+    return tuple((ch.path, tuple(translation_state(found.get((ch.path, lang)), ch) for lang in
+                                 project.translation_langs)) for ch in sources.chapters)
 
 
 def problem_counts(diagnostics: Iterable[Diagnostic]) -> dict[str, tuple[int, int]]:
@@ -156,7 +181,8 @@ def collect(project: Project, sources: Sources, diagnostics: list[Diagnostic],
         errors=sum(r.errors for r in rows) + sum(o.errors for o in others),
         warnings=sum(r.warnings for r in rows) + sum(o.warnings for o in others),
     )
-    return Report(project.short_title or project.title, rows, others, totals)
+    return Report(project.short_title or project.title, rows, others, totals, project.translation_langs,
+                  translation_matrix(project, sources) if project.translation_langs else ())
 
 
 # --- git ---------------------------------------------------------------------------------------------
@@ -270,7 +296,9 @@ def total_cells(t: Totals) -> list[str]:
 def to_json(report: Report) -> str:
     """A stable object for scripts: {"title", "chapters": [...], "other_files": [...], "totals": {...}}."""
     return json.dumps({"title": report.title, "chapters": [asdict(r) for r in report.chapters],
-                       "other_files": [asdict(o) for o in report.other_files], "totals": asdict(report.totals)},
+                       "other_files": [asdict(o) for o in report.other_files], "totals": asdict(report.totals),
+                       "translations": {path: dict(zip(report.languages, states))
+                                        for path, states in report.translations}},
                       ensure_ascii=False, indent=2) + "\n"
 
 
@@ -301,6 +329,11 @@ def to_markdown(report: Report) -> str:
         first, *rest = other_cells(other)
         lines.append("| " + " | ".join([md_path(first), *(md(c) for c in rest)]) + " |")
     lines.append("| " + " | ".join(f"**{md(c)}**" if c else "" for c in total_cells(t)) + " |")
+    if report.translations:
+        lines += ["", "#### Translations", "", "| file | " + " | ".join(md(lang) for lang in report.languages) + " |",
+                  "|---|" + "---|" * len(report.languages)]
+        lines += ["| " + " | ".join([md_path(path), *(md(state) for state in states)]) + " |"
+                  for path, states in report.translations]
     return "\n".join(lines) + "\n"
 
 
@@ -331,6 +364,15 @@ def print_table(report: Report, stream: IO[str]) -> None:
     table.add_row(*(Text(v, style="bold") for v in total_cells(report.totals)))
     console.print(Text(_one_line(report.title), style="bold"))
     console.print(table)
+    if report.translations:
+        matrix = Table(box=box.SIMPLE_HEAD, show_edge=False, title="Translations", title_justify="left")
+        matrix.add_column("file")
+        for lang in report.languages:
+            matrix.add_column(lang)
+        colours = {"missing": "dim", "current": "green", "summary only": "green"}
+        for path, states in report.translations:
+            matrix.add_row(Text(path), *(Text(state, style=colours.get(state, "yellow")) for state in states))
+        console.print(matrix)
 
 
 def report_for(project: Project) -> Report:
@@ -410,9 +452,16 @@ def affects(project: Project, chapters: set[str], rel: str) -> str:
 
 def touched_editions(project: Project, plans: list[Plan], changed: list[str]) -> list[str]:
     """The ids of the editions the changed files (project-relative) can affect, in build order."""
+    from pipeline.sources.translations import split_name
+
     chapters = {path for plan in plans for path in plan.chapters}
     hit: set[str] = set()
     for rel in changed:
+        translated = split_name(rel, project.translation_langs)
+        if translated is not None:  # intro.de.md: the editions in German that hold the introduction
+            source, lang = translated
+            hit.update(plan.id for plan in plans if plan.lang == lang and source in plan.chapters)
+            continue
         effect = affects(project, chapters, rel)
         if effect == "all":
             return [plan.id for plan in plans]

@@ -29,7 +29,7 @@ PAPER = ROOT / ".venv" / "bin" / "paper"
 SHIPPED = ("paper.yml", "chapters", "case_studies", "figures", "references.bib")
 ANSI = re.compile(r"\x1b\[")
 ALL_EDITIONS = ["paper", "summary", "case-study-siemens-stiftung", "case-study-kinder-forschen",
-                "case-study-smithsonian", "case-study-luma", "case-study-lamap", "case-study-oce"]
+                "case-study-smithsonian", "case-study-luma", "case-study-lamap", "case-study-oce", "summary-de"]
 
 
 def copy_shipped(target: Path) -> Path:
@@ -78,7 +78,7 @@ TOTAL_KEYS = {"chapters", "words", "citations", "citation_keys", "figures", "tab
 
 def test_json_has_one_row_per_chapter_in_reading_order(shipped, capsys):
     report = status_json(capsys, shipped)
-    assert set(report) == {"title", "chapters", "other_files", "totals"}
+    assert set(report) == {"title", "chapters", "other_files", "totals", "translations"}
     project = load_project(shipped)
     sources = load_sources(project)
     assert [r["path"] for r in report["chapters"]] == chapter_paths(project)
@@ -149,12 +149,14 @@ def test_markdown_is_a_heading_and_one_table_with_the_totals(shipped, capsys):
     assert lines[0].startswith("### Paper status: IDoS learning paper — 11 chapters")
     assert lines[1] == ""
     table = lines[2:]
+    table = table[:table.index("")] if "" in table else table  # then the translations matrix
     assert all(line.startswith("|") for line in table)
     assert re.fullmatch(r"\|(:?-+:?\|)+", table[1])
     width = len(markdown_cells(table[0]))
     assert width == table[1].count("|") - 1
     assert all(len(markdown_cells(line)) == width for line in table[2:])
-    assert len(table) == 2 + 11 + 1  # header, alignment, chapters, totals
+    others = [line for line in table if ".de.md`" in line]  # a translation's own placeholder warnings
+    assert len(table) == 2 + 11 + len(others) + 1  # header, alignment, chapters, other files, totals
     assert "`case_studies/luma.md`" in out and "LUMA Center Finland" in out
     assert table[-1].startswith("| **total (11 chapters)** |")
     assert "500–6,000" in out
@@ -281,9 +283,11 @@ def test_editions_lists_what_build_would_build(shipped, capsys):
 
 
 @pytest.mark.parametrize("changed, expected", [
-    (["case_studies/luma.md"], ["paper", "summary", "case-study-luma"]),
-    (["chapters/introduction.md"], ["paper", "summary"]),
-    (["case_studies/luma.md", "case_studies/oce.md"], ["paper", "summary", "case-study-luma", "case-study-oce"]),
+    (["case_studies/luma.md"], ["paper", "summary", "case-study-luma", "summary-de"]),
+    (["chapters/introduction.md"], ["paper", "summary", "summary-de"]),
+    (["case_studies/luma.md", "case_studies/oce.md"],
+     ["paper", "summary", "case-study-luma", "case-study-oce", "summary-de"]),
+    (["case_studies/luma.de.md"], ["summary-de"]),  # a translation: the editions in its language
     (["references.bib"], ALL_EDITIONS),
     (["paper.yml"], ALL_EDITIONS),
     (["figures/timeline.svg"], ALL_EDITIONS),
@@ -292,7 +296,7 @@ def test_editions_lists_what_build_would_build(shipped, capsys):
     (["case_studies/gone.md"], ALL_EDITIONS),  # a deleted chapter changes the paper
     (["README.md"], []),
     (["docs/screenshots/x.png", ".github/workflows/check.yml", "tests/test_x.py", "NOTES.md"], []),
-    (["README.md", "case_studies/oce.md"], ["paper", "summary", "case-study-oce"]),
+    (["README.md", "case_studies/oce.md"], ["paper", "summary", "case-study-oce", "summary-de"]),
     ([], []),
 ])
 def test_editions_touched_by(shipped, capsys, monkeypatch, changed, expected):
@@ -305,7 +309,7 @@ def test_editions_touched_by(shipped, capsys, monkeypatch, changed, expected):
 
 def test_editions_touched_by_is_relative_to_the_current_folder(shipped, capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(shipped / "case_studies")
-    assert editions(capsys, shipped, "--touched-by", "luma.md") == ["paper", "summary", "case-study-luma"]
+    assert editions(capsys, shipped, "--touched-by", "luma.md") == ["paper", "summary", "case-study-luma", "summary-de"]
     outside = tmp_path / "elsewhere.bib"
     assert editions(capsys, shipped, "--touched-by", str(outside)) == []
 
@@ -320,7 +324,8 @@ def test_editions_touched_from_git_diff_z(shipped, capsys, monkeypatch):
     monkeypatch.chdir(shipped)
     listing = shipped.parent / "changed"
     listing.write_bytes(b"README.md\0case_studies/lamap.md\0")
-    assert editions(capsys, shipped, "--touched-from", str(listing)) == ["paper", "summary", "case-study-lamap"]
+    assert editions(capsys, shipped, "--touched-from", str(listing)) == ["paper", "summary", "case-study-lamap",
+                                                                         "summary-de"]
     listing.write_text("docs/a.md\n")
     assert editions(capsys, shipped, "--touched-from", str(listing)) == []
     monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("references.bib\n"))

@@ -166,3 +166,16 @@ def test_paper_new_translation_stamps_the_source(paper, capsys):
     assert main(["-C", str(paper), "new", "translation", "case_studies/alpha.md", "--lang", "it"]) == 2
     code, found = _json_check(paper, capsys)
     assert (code, [d["message"] for d in found]) == (0, [])
+
+
+def test_status_shows_the_translations_matrix(paper, capsys):
+    capsys.readouterr()
+    assert main(["-C", str(paper), "status", "--format", "json"]) == 0
+    matrix = json.loads(capsys.readouterr().out)["translations"]
+    assert matrix == {"chapters/01-intro.md": {"de": "current"}, "case_studies/alpha.md": {"de": "summary only"}}
+    alpha = paper / "case_studies/alpha.md"
+    alpha.write_text(alpha.read_text() + "\nOne more sentence.\n")
+    (paper / "chapters/01-intro.de.md").unlink()
+    assert main(["-C", str(paper), "status", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "| `chapters/01-intro.md` | missing |" in out and "| `case_studies/alpha.md` | summary only, stale |" in out
