@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,9 +34,9 @@ from pipeline.assemble import (
     assemble,
     csl_items,
     language_view,
-    parse_translations,
     paper_targets,
     parse_all,
+    parse_translations,
     plan_editions,
 )
 from pipeline.assemble.document import iso_date, overall_status, paper_citation

@@ -136,9 +136,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     A failure costs only its own file: one line each on stderr, naming edition and format,
     and everything else is still built and listed on the landing page.
     """
-    from pipeline.build import BuildError, OutputError, build_unless_current, parse_formats, safe_out, shown
-    from pipeline.terminal import BuildProgress, verbosity
+    from pipeline.build import (
+        BuildError,
+        OutputError,
+        build_unless_current,
+        parse_formats,
+        safe_out,
+        shown,
+    )
     from pipeline.sources.paper import load_sources
+    from pipeline.terminal import QUIET, BuildProgress, verbosity
 
     project = _load(args)
     if isinstance(project, int):
@@ -179,7 +186,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 3
     built = outcome.built
     editions = len({b.edition for b in built})
-    if built and level > -1:
+    if built and level > QUIET:
         done = "are up to date" if outcome.reused else f"built in {time.perf_counter() - start:.1f} s"
         print(f"{len(built)} files of {editions} editions {done}: {_shown(out / 'index.html')}")
     if not outcome.failures:

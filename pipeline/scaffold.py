@@ -366,14 +366,17 @@ def _new_peer_values(args: argparse.Namespace) -> dict | str:
     return values
 
 
-def _existing_case_study(root: Path, peer_id: str) -> str | None:
-    """Another file in case_studies/ already written for this peer (FM011 allows one)."""
+def _existing_case_study(root: Path, peer_id: str, langs: tuple[str, ...] = ()) -> str | None:
+    """Another file in case_studies/ already written for this peer (FM011 allows one; translations aside)."""
     from pipeline.sources.chapters import parse_chapter
+    from pipeline.sources.translations import split_name
 
     folder = root / "case_studies"
     if not folder.is_dir():
         return None
     for path in sorted(folder.glob("*.md")):
+        if split_name(f"case_studies/{path.name}", langs) is not None:
+            continue
         try:
             if path.stat().st_size > 1024 * 1024:
                 continue
@@ -458,7 +461,7 @@ def _case_study_plan(args: argparse.Namespace, project, rel: str) -> Plan | int:
         if any(getattr(args, f, None) for f in _PEER_OPTIONS):
             notes.append(f"note: '{slug}' is already in paper.yml as '{peer.name}'; "
                          "--name, --country and --url were not used")
-    other = _existing_case_study(project.root, slug)
+    other = _existing_case_study(project.root, slug, project.translation_langs)
     if other:
         return _fail(f"peer '{slug}' already has a case study: {other} (one per peer)", 1)
     sections = project.rules.case_study_sections or default_case_study_sections()
@@ -615,7 +618,7 @@ def new_translation(args: argparse.Namespace) -> int:
         return _fail(f"cannot read {source}: {problem.message if problem else 'unknown problem'}", 2)
     write_atomic(target, translation_text(text, args.lang, source_hash(text)).encode("utf-8"))
     print(f"created {_shown(target)}")
-    print(f"Next: translate its title, summary and text (keep every [@citation], {{#label}}, @reference and "
-          f"image; a file of front matter only is fine for the summary), then run")
+    print("Next: translate its title, summary and text (keep every [@citation], {#label}, @reference and "
+          "image; a file of front matter only is fine for the summary), then run")
     print(f"  paper check {_shown(target)}")
     return 0

@@ -29,7 +29,7 @@ PAPER = ROOT / ".venv" / "bin" / "paper"
 SHIPPED = ("paper.yml", "chapters", "case_studies", "figures", "references.bib")
 ANSI = re.compile(r"\x1b\[")
 ALL_EDITIONS = ["paper", "summary", "case-study-siemens-stiftung", "case-study-kinder-forschen",
-                "case-study-smithsonian", "case-study-luma", "case-study-lamap", "case-study-oce", "summary-de"]
+                "case-study-smithsonian", "case-study-luma", "case-study-lamap", "case-study-oce", "summary-de", "summary-fr"]
 
 
 def copy_shipped(target: Path) -> Path:
@@ -155,7 +155,7 @@ def test_markdown_is_a_heading_and_one_table_with_the_totals(shipped, capsys):
     width = len(markdown_cells(table[0]))
     assert width == table[1].count("|") - 1
     assert all(len(markdown_cells(line)) == width for line in table[2:])
-    others = [line for line in table if ".de.md`" in line]  # a translation's own placeholder warnings
+    others = [line for line in table if re.search(r"\.(de|fr)\.md`", line)]  # translations' own warnings
     assert len(table) == 2 + 11 + len(others) + 1  # header, alignment, chapters, other files, totals
     assert "`case_studies/luma.md`" in out and "LUMA Center Finland" in out
     assert table[-1].startswith("| **total (11 chapters)** |")
@@ -283,10 +283,10 @@ def test_editions_lists_what_build_would_build(shipped, capsys):
 
 
 @pytest.mark.parametrize("changed, expected", [
-    (["case_studies/luma.md"], ["paper", "summary", "case-study-luma", "summary-de"]),
-    (["chapters/introduction.md"], ["paper", "summary", "summary-de"]),
+    (["case_studies/luma.md"], ["paper", "summary", "case-study-luma", "summary-de", "summary-fr"]),
+    (["chapters/introduction.md"], ["paper", "summary", "summary-de", "summary-fr"]),
     (["case_studies/luma.md", "case_studies/oce.md"],
-     ["paper", "summary", "case-study-luma", "case-study-oce", "summary-de"]),
+     ["paper", "summary", "case-study-luma", "case-study-oce", "summary-de", "summary-fr"]),
     (["case_studies/luma.de.md"], ["summary-de"]),  # a translation: the editions in its language
     (["references.bib"], ALL_EDITIONS),
     (["paper.yml"], ALL_EDITIONS),
@@ -296,7 +296,7 @@ def test_editions_lists_what_build_would_build(shipped, capsys):
     (["case_studies/gone.md"], ALL_EDITIONS),  # a deleted chapter changes the paper
     (["README.md"], []),
     (["docs/screenshots/x.png", ".github/workflows/check.yml", "tests/test_x.py", "NOTES.md"], []),
-    (["README.md", "case_studies/oce.md"], ["paper", "summary", "case-study-oce", "summary-de"]),
+    (["README.md", "case_studies/oce.md"], ["paper", "summary", "case-study-oce", "summary-de", "summary-fr"]),
     ([], []),
 ])
 def test_editions_touched_by(shipped, capsys, monkeypatch, changed, expected):
@@ -309,7 +309,8 @@ def test_editions_touched_by(shipped, capsys, monkeypatch, changed, expected):
 
 def test_editions_touched_by_is_relative_to_the_current_folder(shipped, capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(shipped / "case_studies")
-    assert editions(capsys, shipped, "--touched-by", "luma.md") == ["paper", "summary", "case-study-luma", "summary-de"]
+    assert editions(capsys, shipped, "--touched-by", "luma.md") == ["paper", "summary", "case-study-luma",
+                                                                    "summary-de", "summary-fr"]
     outside = tmp_path / "elsewhere.bib"
     assert editions(capsys, shipped, "--touched-by", str(outside)) == []
 
@@ -325,7 +326,7 @@ def test_editions_touched_from_git_diff_z(shipped, capsys, monkeypatch):
     listing = shipped.parent / "changed"
     listing.write_bytes(b"README.md\0case_studies/lamap.md\0")
     assert editions(capsys, shipped, "--touched-from", str(listing)) == ["paper", "summary", "case-study-lamap",
-                                                                         "summary-de"]
+                                                                         "summary-de", "summary-fr"]
     listing.write_text("docs/a.md\n")
     assert editions(capsys, shipped, "--touched-from", str(listing)) == []
     monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("references.bib\n"))
