@@ -12,7 +12,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Iterator
 
 from pipeline.diagnostics import Diagnostic
 from pipeline.sources.text import decode, read_bytes
@@ -514,6 +514,18 @@ def _guide(r: _Reader, root: Path, data: dict) -> str | None:
     return rel
 
 
+def _shorthand_items(r: _Reader, items: list, name: str, key: str, what: str) -> Iterator[tuple[tuple, dict]]:
+    """A list whose items are mappings, or just the value of their ``key`` (``- paper`` for ``- id: paper``)."""
+    for i, item in enumerate(items):
+        k = (name, i)
+        if isinstance(item, str):
+            item = {key: item}
+        if not isinstance(item, dict):
+            r.error(k, f"'{_dotted(k)}' must be {what}")
+            continue
+        yield k, item
+
+
 def _editions(r: _Reader, data: dict, peer_ids: set[str]) -> tuple[Edition, ...] | None:
     value = data.get("editions")
     if value in (None, "default"):
@@ -522,13 +534,7 @@ def _editions(r: _Reader, data: dict, peer_ids: set[str]) -> tuple[Edition, ...]
         r.error(("editions",), "'editions' must be 'default' or a list of editions")
         return None
     editions: list[Edition] = []
-    for i, item in enumerate(value):
-        k = ("editions", i)
-        if isinstance(item, str):
-            item = {"id": item}
-        if not isinstance(item, dict):
-            r.error(k, f"'{_dotted(k)}' must be an edition id or a mapping with an id")
-            continue
+    for k, item in _shorthand_items(r, value, "editions", "id", "an edition id or a mapping with an id"):
         ed_id = r.get(item, k + ("id",), str, "an edition id such as 'paper'", required=True)
         if ed_id is None:
             continue
@@ -632,13 +638,8 @@ def _languages(r: _Reader, data: dict, source: str) -> tuple[Language, ...]:
     """``languages: [en, de, {lang: fr, title: ...}]``: the paper's own language may be listed or not."""
     items = r.get(data, ("languages",), list, "a list of language tags such as [en, de, fr]") or []
     found: list[Language] = []
-    for i, item in enumerate(items):
-        k = ("languages", i)
-        if isinstance(item, str):
-            item = {"lang": item}
-        if not isinstance(item, dict):
-            r.error(k, f"'{_dotted(k)}' must be a language tag or a mapping with lang, title, subtitle")
-            continue
+    for k, item in _shorthand_items(r, items, "languages", "lang",
+                                    "a language tag or a mapping with lang, title, subtitle"):
         for name in item:
             if name not in ("lang", "title", "subtitle", "short_title"):
                 r.error(k + (name,), f"'{_dotted(k + (name,))}' is not a setting; a language takes "
