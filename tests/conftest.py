@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
+
+# A test run started in the background (`make test &` from a script) inherits an ignored SIGINT,
+# and so would every `paper` the tests start; the Ctrl-C tests need it as a terminal delivers it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
