@@ -314,6 +314,9 @@ def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, pla
             return Failure("assemble", why(err), plan.id)
 
     assembled = list(pool.map(put_together, plans))
+    # Every edition is one AST in `assembled` now; what it was made from goes before the renderers run,
+    # whose Pandoc and Typst processes make the build's peak memory.
+    del parsed, paper, translated, views, everything, items
     outcome.failures += [a for a in assembled if isinstance(a, Failure)]
 
     templates = {fmt: tree_digest([BUILTIN_TEMPLATES / fmt, project.root / "templates" / fmt])

@@ -22,6 +22,7 @@ from pipeline.assemble.document import (
     edition_blocks,
     edition_meta,
     parse_chapter,
+    parse_front_matters,
     references_blocks,
     split_references,
     unique_heading_ids,
@@ -66,9 +67,12 @@ def parse_translations(project: Project, sources: Sources, parsed: dict[str, Par
     """Per language: each readable translation of a chapter, filed under its source, and those with a body."""
     usable = [t for t in sources.translations if t.source in parsed and t.chapter.readable
               and isinstance(t.chapter.meta, dict)]
-    done = list(map_fn(lambda t: parse_cached(project, t.chapter, cache), usable))
+    whole = [t for t in usable if t.has_body]
+    brief = [t for t in usable if not t.has_body]  # title and summary only: one Pandoc run for all
+    done = dict(zip(map(id, whole), map_fn(lambda t: parse_cached(project, t.chapter, cache), whole)))
+    done.update(zip(map(id, brief), parse_many_front_matters(project, [t.chapter for t in brief], cache)))
     out: dict[str, tuple[dict[str, Parsed], set[str]]] = {}
-    for t, p in zip(usable, done):
+    for t, p in ((t, done[id(t)]) for t in usable):
         mine, full = out.setdefault(t.lang, ({}, set()))
         mine[t.source] = as_source(p, parsed[t.source], t.lang)
         if t.has_body:
@@ -90,21 +94,49 @@ def language_view(project: Project, lang: str, parsed: dict[str, Parsed],
 
 def parse_cached(project: Project, chapter, cache: Cache | None) -> Parsed:
     """A chapter as Pandoc read it, keyed by its text and what the paper allows of raw formats."""
-    if cache is None:
-        return parse_chapter(project, chapter)
-    allow = ",".join(sorted(project.allow.raw)) + f"|{project.allow.remote_images}"
-    name = key("parse", chapter.path, chapter.kind, allow, chapter.text)
-    stored = cache.get_value(name)
-    if stored is not None:
-        try:
-            fields = json.loads(stored)
-            fields["authors"] = tuple(fields["authors"])
-            return Parsed(**fields)
-        except (ValueError, TypeError, KeyError):
-            pass  # a foreign entry: parse again
+    found = cached_parse(project, chapter, cache)
+    if found is not None:
+        return found
     result = parse_chapter(project, chapter)
-    cache.put_value(name, json.dumps(dataclasses.asdict(result), ensure_ascii=False).encode("utf-8"))
+    store_parse(project, chapter, cache, result)
     return result
+
+
+def _parse_key(project: Project, chapter) -> str:
+    allow = ",".join(sorted(project.allow.raw)) + f"|{project.allow.remote_images}"
+    return key("parse", chapter.path, chapter.kind, allow, chapter.text)
+
+
+def cached_parse(project: Project, chapter, cache: Cache | None) -> Parsed | None:
+    stored = cache.get_value(_parse_key(project, chapter)) if cache else None
+    if stored is None:
+        return None
+    try:
+        fields = json.loads(stored)
+        fields["authors"] = tuple(fields["authors"])
+        return Parsed(**fields)
+    except (ValueError, TypeError, KeyError):
+        return None  # a foreign entry: parse again
+
+
+def store_parse(project: Project, chapter, cache: Cache | None, result: Parsed) -> None:
+    if cache:
+        cache.put_value(_parse_key(project, chapter),
+                        json.dumps(dataclasses.asdict(result), ensure_ascii=False).encode("utf-8"))
+
+
+def parse_many_front_matters(project: Project, chapters: list, cache: Cache | None) -> list[Parsed]:
+    """Files of front matter only, those not in the cache read by Pandoc all at once."""
+    found = [cached_parse(project, ch, cache) for ch in chapters]
+    missing = [ch for ch, p in zip(chapters, found) if p is None]
+    fresh = iter(parse_front_matters(project, missing))
+    out = []
+    for ch, p in zip(chapters, found):
+        if p is None:
+            p = next(fresh)
+            store_parse(project, ch, cache, p)
+        out.append(p)
+    return out
 
 
 def guide_document(parsed: Parsed, lang: str) -> bytes:

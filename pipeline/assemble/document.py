@@ -66,12 +66,38 @@ def rebase_images(blocks: list[A.Node], chapter_path: str) -> list[A.Node]:
 
 def parse_chapter(project: Project, chapter: Chapter) -> Parsed:
     source = (_front_matter(chapter) + chapter.body).encode("utf-8")
+    doc = _read(project, source, chapter.path)
+    return parsed_from(project, chapter, doc.get("meta", {}), doc["blocks"], doc["pandoc-api-version"])
+
+
+def parse_front_matters(project: Project, chapters: list[Chapter]) -> list[Parsed]:
+    """Chapters of front matter only (translations of a title and summary), in one Pandoc run.
+
+    Pandoc reads each title and summary exactly as it reads them in a chapter's own front
+    matter: as Markdown inside YAML metadata, here one list item per chapter.
+    """
+    if not chapters:
+        return []
+    fields = [{k: ch.meta[k] for k in ("title", "summary") if isinstance(ch.meta.get(k), str)} for ch in chapters]
+    source = ("---\n" + json.dumps({"chapters": fields}, ensure_ascii=False) + "\n---\n").encode("utf-8")
+    doc = _read(project, source, ", ".join(ch.path for ch in chapters[:3]))
+    items = doc.get("meta", {}).get("chapters", {}).get("c", [])
+    if len(items) != len(chapters):
+        raise RenderError("pandoc returned the front matter of fewer chapters than it was given")
+    return [parsed_from(project, ch, item.get("c", {}) if isinstance(item, dict) else {}, [],
+                        doc["pandoc-api-version"]) for ch, item in zip(chapters, items)]
+
+
+def _read(project: Project, source: bytes, what: str) -> dict:
     out = run_pandoc(["-f", "markdown", "-t", "json", "--sandbox"], cwd=project.root, stdin=source)
     try:
-        doc = json.loads(out.decode("utf-8"))
+        return json.loads(out.decode("utf-8"))
     except ValueError:
-        raise RenderError(f"{chapter.path}: pandoc returned an unreadable document") from None
-    meta = doc.get("meta", {})
+        raise RenderError(f"{what}: pandoc returned an unreadable document") from None
+
+
+def parsed_from(project: Project, chapter: Chapter, meta: dict, body: list[A.Node], api: list[int]) -> Parsed:
+    """The chapter as the editions use it, from what Pandoc read: sanitised, images from the root."""
     title = meta.get("title", {}).get("c", []) if meta.get("title", {}).get("t") == "MetaInlines" else []
     summary = meta.get("summary", {})
     summary_blocks = (summary.get("c", []) if summary.get("t") == "MetaBlocks"
@@ -80,11 +106,11 @@ def parse_chapter(project: Project, chapter: Chapter) -> Parsed:
     lang = chapter.meta.get("lang") if isinstance(chapter.meta.get("lang"), str) else None
     status = chapter.meta.get("status") if isinstance(chapter.meta.get("status"), str) else "draft"
     allowed = project.allow.raw  # whatever the check reported, nothing unsafe goes further
-    blocks = rebase_images(sanitise(doc["blocks"], allowed), chapter.path)
+    blocks = rebase_images(sanitise(body, allowed), chapter.path)
     if project.allow.remote_images:
         blocks = remote_images_as_links(blocks)
     return Parsed(chapter.path, chapter.kind, chapter.stem, sanitise(title, allowed) or A.text(chapter.stem),
-                  sanitise(summary_blocks, allowed), blocks, authors, lang, status, doc["pandoc-api-version"])
+                  sanitise(summary_blocks, allowed), blocks, authors, lang, status, api)
 
 
 def remote_images_as_links(blocks: list[A.Node]) -> list[A.Node]:
