@@ -291,32 +291,12 @@ def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, pla
     def why(err: BaseException) -> str:
         return reason(err, project.root, out, work)
 
-    try:
-        parsed = parse_all(project, sources, naming_chapters(pool.map), cache)
-        base = [p for p in plan_editions(project, sources.chapters) if p.lang is None]
-        paper = paper_targets(project, parsed, base)
-        langs = sorted({p.lang for p in plans if p.lang})
-        translated = parse_translations(project, sources, parsed, naming_chapters(pool.map), cache) if langs else {}
-        views = {lang: language_view(project, lang, parsed, translated.get(lang), base) for lang in langs}
-        everything = {f"{lang}:{path}": p for lang, (mine, _full) in translated.items() for path, p in mine.items()}
-        items = csl_items(project, sources, {**parsed, **everything}, cache)
-    except (RenderError, OSError) as err:
-        outcome.failures.append(Failure("read", why(err)))
+    # Every edition becomes one AST; what it was made from (the parsed chapters, in every language)
+    # is gone when assemble_all returns, before the renderers' processes make the build's peak memory.
+    assembled = assemble_all(pool, project, sources, plans, date, work, cache, why)
+    if isinstance(assembled, Failure):
+        outcome.failures.append(assembled)
         return
-
-    def put_together(plan: Plan):
-        view = views.get(plan.lang or "")
-        try:
-            if view is None:
-                return assemble(plan, project, sources, parsed, paper, items, date, work, cache)
-            return assemble(plan, view.project, sources, view.parsed, view.paper, items, date, work, cache)
-        except (RenderError, OSError) as err:
-            return Failure("assemble", why(err), plan.id)
-
-    assembled = list(pool.map(put_together, plans))
-    # Every edition is one AST in `assembled` now; what it was made from goes before the renderers run,
-    # whose Pandoc and Typst processes make the build's peak memory.
-    del parsed, paper, translated, views, everything, items
     outcome.failures += [a for a in assembled if isinstance(a, Failure)]
 
     templates = {fmt: tree_digest([BUILTIN_TEMPLATES / fmt, project.root / "templates" / fmt])
@@ -354,6 +334,33 @@ def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, pla
             outcome.failures.append(result)
         else:
             outcome.built.extend(result)
+
+
+def assemble_all(pool: ThreadPoolExecutor, project: Project, sources: Sources, plans: list[Plan], date: int,
+                 work: Path, cache: Cache | None, why: Callable[[BaseException], str]) -> list | Failure:
+    """Read every chapter and translation once, then assemble each edition (a Failure where one fails)."""
+    try:
+        parsed = parse_all(project, sources, naming_chapters(pool.map), cache)
+        base = [p for p in plan_editions(project, sources.chapters) if p.lang is None]
+        paper = paper_targets(project, parsed, base)
+        langs = sorted({p.lang for p in plans if p.lang})
+        translated = parse_translations(project, sources, parsed, naming_chapters(pool.map), cache) if langs else {}
+        views = {lang: language_view(project, lang, parsed, translated.get(lang), base) for lang in langs}
+        everything = {f"{lang}:{path}": p for lang, (mine, _full) in translated.items() for path, p in mine.items()}
+        items = csl_items(project, sources, {**parsed, **everything}, cache)
+    except (RenderError, OSError) as err:
+        return Failure("read", why(err))
+
+    def put_together(plan: Plan) -> Assembled | Failure:
+        view = views.get(plan.lang or "")
+        try:
+            if view is None:
+                return assemble(plan, project, sources, parsed, paper, items, date, work, cache)
+            return assemble(plan, view.project, sources, view.parsed, view.paper, items, date, work, cache)
+        except (RenderError, OSError) as err:
+            return Failure("assemble", why(err), plan.id)
+
+    return list(pool.map(put_together, plans))
 
 
 def render_guide(project: Project, out: Path, work: Path, date: int, template: Callable[[str], Path],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import re
 from typing import Any, Callable, Iterator
 
@@ -62,6 +63,12 @@ def meta_list(items: list[Node]) -> Node:
 
 def meta_bool(value: bool) -> Node:
     return {"t": "MetaBool", "c": value}
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of an AST fragment (dicts, lists, strings, numbers): marshal copies that kind of
+    data in C, ten times faster than copy.deepcopy, which matters when an edition copies a paper."""
+    return marshal.loads(marshal.dumps(value))
 
 
 def walk(value: Any, visit: Callable[[Node], Any]) -> Any:

@@ -16,7 +16,6 @@ the spliced result would not line up one for one, the whole edition goes to cite
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -110,7 +109,7 @@ def splice(doc: dict, processed: dict) -> dict | None:
     out = dict(doc)
     out["meta"] = processed["meta"]
     out["blocks"] = _replace(doc["blocks"], visit)
-    out["blocks"] = [copy.deepcopy(refs[0]) if b.get("t") == "Div" and b["c"][0][0] == "refs" else b
+    out["blocks"] = [A.clone(refs[0]) if b.get("t") == "Div" and b["c"][0][0] == "refs" else b
                      for b in out["blocks"]]
     return out
 

@@ -7,7 +7,6 @@ parse serves every edition that holds the chapter.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import posixpath
@@ -185,9 +184,9 @@ def chapter_div(p: Parsed, body: list[A.Node], paper_lang: str, numbered: bool) 
     kv = {"source": p.path}
     if p.lang and p.lang != paper_lang:
         kv["lang"] = p.lang
-    heading = A.header(1, A.attr(f"sec:{p.stem}", [] if numbered else ["unnumbered"]), copy.deepcopy(p.title))
+    heading = A.header(1, A.attr(f"sec:{p.stem}", [] if numbered else ["unnumbered"]), A.clone(p.title))
     authors = [A.div(A.attr("", ["authors"]), [A.para(author_line(p.authors))])] if p.authors else []
-    return A.div(A.attr(f"chapter-{p.stem}", ["chapter", p.kind]), [heading, *authors, *copy.deepcopy(body)])
+    return A.div(A.attr(f"chapter-{p.stem}", ["chapter", p.kind]), [heading, *authors, *A.clone(body)])
 
 
 def part_div(name: str) -> A.Node:
@@ -357,7 +356,7 @@ def _chapter_references(chapter: A.Node, entries: dict[str, A.Node], terms: dict
     body = A.walk(chapter["c"][1], relink)
     copies = []
     for key in mine:
-        entry = copy.deepcopy(entries[key])
+        entry = A.clone(entries[key])
         entry["c"][0][0] = f"{stem}-{key}"
         copies.append(entry)
     body += [A.header(2, A.attr(f"references-{stem}", ["unnumbered"]), A.text(terms["references"])),
