@@ -38,3 +38,28 @@ def make_paper(tmp_path: Path):
 
     return make
 
+
+
+def assembled_editions(root: Path, work: Path, source_date: int = 0) -> dict[str, dict]:
+    """Every edition of the paper at ``root``, put together (no render): {edition id: JSON doc}."""
+    import json
+
+    from pipeline.assemble import (
+        assemble,
+        csl_items,
+        paper_targets,
+        parse_all,
+        plan_editions,
+    )
+    from pipeline.project import load_project
+    from pipeline.sources.paper import load_sources
+
+    project = load_project(root)
+    sources = load_sources(project)
+    parsed = parse_all(project, sources)
+    plans = plan_editions(project, sources.chapters)
+    paper = paper_targets(project, parsed, plans)
+    items = csl_items(project, sources, parsed)
+    work.mkdir(exist_ok=True)
+    return {p.id: json.loads(assemble(p, project, sources, parsed, paper, items, source_date, work).ast)
+            for p in plans}

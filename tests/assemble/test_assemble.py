@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
 
-from pipeline.assemble import assemble, csl_items, paper_targets, parse_all, plan_editions
 from pipeline.assemble import ast as A
 from pipeline.assemble.crossref import number, resolve
 from pipeline.assemble.csljson import biblatex_record, to_csl_json
 from pipeline.assemble.i18n import terms
 from pipeline.project import load_project
 from pipeline.sources.paper import load_sources
+from tests.conftest import assembled_editions
 
 
 @pytest.fixture
@@ -25,16 +24,7 @@ def built(make_paper, tmp_path):
         root = make_paper()
         if edit:
             edit(root)
-        project = load_project(root)
-        sources = load_sources(project)
-        parsed = parse_all(project, sources)
-        plans = plan_editions(project, sources.chapters)
-        paper = paper_targets(project, parsed, plans)
-        items = csl_items(project, sources, parsed)
-        work = tmp_path / "work"
-        work.mkdir(exist_ok=True)
-        return {p.id: json.loads(assemble(p, project, sources, parsed, paper, items, 1_700_000_000, work).ast)
-                for p in plans}
+        return assembled_editions(root, tmp_path / "work", 1_700_000_000)
 
     return run
 

@@ -8,10 +8,9 @@ import shutil
 import pytest
 
 import pipeline.assemble as assemble_module
-from pipeline.assemble import assemble, csl_items, paper_targets, parse_all, plan_editions
 from pipeline.assemble.citeproc import citations, is_note_style, skeleton
-from pipeline.project import load_project, style_file
-from pipeline.sources.paper import load_sources
+from pipeline.project import style_file
+from tests.conftest import assembled_editions
 
 TRICKY = """
 ## Citations everywhere {#sec:everywhere}
@@ -44,15 +43,7 @@ def _editions(root, tmp_path, force_whole: bool, monkeypatch) -> dict[str, dict]
         monkeypatch.setattr(assemble_module, "is_note_style", lambda style: True)
     else:
         monkeypatch.setattr(assemble_module, "is_note_style", is_note_style)
-    project = load_project(root)
-    sources = load_sources(project)
-    parsed = parse_all(project, sources)
-    plans = plan_editions(project, sources.chapters)
-    paper = paper_targets(project, parsed, plans)
-    items = csl_items(project, sources, parsed)
-    work = tmp_path / ("whole" if force_whole else "skeleton")
-    work.mkdir(exist_ok=True)
-    return {p.id: json.loads(assemble(p, project, sources, parsed, paper, items, 0, work).ast) for p in plans}
+    return assembled_editions(root, tmp_path / ("whole" if force_whole else "skeleton"))
 
 
 @pytest.mark.parametrize("style", ["apa", "ieee", "chicago-author-date", "modern-language-association",
