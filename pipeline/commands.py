@@ -62,16 +62,24 @@ def fingerprint(project: Project, skip: list[Path] | None = None) -> str:
 
 
 def git_head(root: Path) -> list[str]:
-    """The files naming the current commit (.git/HEAD and the branch it points to), if any."""
-    head = root / ".git" / "HEAD"
+    """The files naming the current commit (.git/HEAD and the branch it points to), if any.
+
+    Relative to ``root``, which may be a folder inside the repository.
+    """
+    for folder in (root, *root.resolve().parents):
+        git = folder / ".git"
+        if git.is_dir():
+            break
+    else:
+        return []
     try:
-        ref = head.read_text(encoding="utf-8").strip()
+        ref = (git / "HEAD").read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return []
-    found = [".git/HEAD", ".git/packed-refs"]
+    found = [git / "HEAD", git / "packed-refs"]
     if ref.startswith("ref: ") and ".." not in ref:
-        found.append(".git/" + ref[5:])
-    return found
+        found.append(git / ref[5:])
+    return [os.path.relpath(path, root) for path in found]
 
 
 def run_check(project: Project, only: list[str] | None = None, *, print_from: str | None = None,

@@ -119,10 +119,11 @@ def version_from_git(root: Path, rel: str, stamp: str) -> str | None:
     if not HASH.match(stamp):
         return None
     try:
-        log = subprocess.run(["git", "-C", str(root), "log", f"-n{GIT_HISTORY_LIMIT}", "--format=%H", "--", rel],
+        log = subprocess.run(["git", "--literal-pathspecs", "-C", str(root), "log", f"-n{GIT_HISTORY_LIMIT}",
+                              "--format=%H", "--", rel],
                              capture_output=True, text=True, timeout=20, check=False)
         for commit in log.stdout.split() if log.returncode == 0 else []:
-            shown = subprocess.run(["git", "-C", str(root), "show", f"{commit}:{rel}"],
+            shown = subprocess.run(["git", "-C", str(root), "show", f"{commit}:./{rel}"],  # ./: from the project
                                    capture_output=True, timeout=20, check=False)
             if shown.returncode != 0:
                 continue
