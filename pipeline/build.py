@@ -311,15 +311,9 @@ def run_stages(pool: ThreadPoolExecutor, project: Project, sources: Sources, pla
             lang = done.plan.lang or project.lang
             name = key("render", fmt, done.plan.id, done.plan.kind, lang, str(date), templates[fmt],
                        images[index], done.ast) if images.get(index) is not None else None
-            paths = restore_files(cache, name, out) if name else None
-            if paths is None:
-                job_dir = work / f"{done.plan.id}-{fmt}"
-                job_dir.mkdir()
-                job = Job(project.root, done.plan.id, done.plan.kind, done.ast, lang,
-                          out / done.plan.id, job_dir, date, template, lambda name: FILTERS / name)
-                paths, written = recorded(render_one, job, fmt)
-                if name:
-                    save_files(cache, name, out, written, paths)
+            job = Job(project.root, done.plan.id, done.plan.kind, done.ast, lang, out / done.plan.id,
+                      work / f"{done.plan.id}-{fmt}", date, template, lambda name: FILTERS / name)
+            paths = render_cached(job, fmt, cache, name, out)
         except (RenderError, OSError) as err:
             return Failure("render", why(err), done.plan.id, fmt)
         seconds = time.perf_counter() - start
@@ -371,7 +365,6 @@ def render_guide(project: Project, out: Path, work: Path, date: int, template: C
     the same HTML renderer, so it looks like the editions and carries nothing unsafe either.
     """
     from pipeline.assemble import guide_document, parse_cached
-    from pipeline.render.html import render
     from pipeline.sources.chapters import load_chapter
 
     chapter = load_chapter(project.root, project.guide or "", "guide", project.rules.max_file_kb * 1024)
@@ -384,15 +377,20 @@ def render_guide(project: Project, out: Path, work: Path, date: int, template: C
     images = images_digests(project.root, [assembled]).get(0) if cache else None
     name = key("guide", ast, tree_digest([BUILTIN_TEMPLATES / "html", project.root / "templates" / "html"]),
                images, project.lang, str(date)) if cache and images is not None else None
-    paths = restore_files(cache, name, out) if name else None
-    if paths is None:
-        job_dir = work / "guide-html"
-        job_dir.mkdir()
-        job = Job(project.root, "guide", "guide", ast, project.lang, out / "guide", job_dir, date, template,
-                  lambda name: FILTERS / name)
-        paths, written = recorded(render, job)
-        if name:
-            save_files(cache, name, out, written, paths)
+    job = Job(project.root, "guide", "guide", ast, project.lang, out / "guide", work / "guide-html", date,
+              template, lambda name: FILTERS / name)
+    return render_cached(job, "html", cache, name, out)
+
+
+def render_cached(job: Job, fmt: str, cache: Cache | None, name: str | None, out: Path) -> list[Path]:
+    """Render ``job`` in ``fmt``, or put back the files a render under the same key ``name`` wrote."""
+    paths = restore_files(cache, name, out) if cache and name else None
+    if paths is not None:
+        return paths
+    job.work_dir.mkdir()
+    paths, written = recorded(render_one, job, fmt)
+    if cache and name:
+        save_files(cache, name, out, written, paths)
     return paths
 
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from pipeline.diagnostics import FORMATTERS, Diagnostic
+from pipeline.diagnostics import FORMATTERS, Diagnostic, format_text
 from pipeline.project import CONFIG_NAME, ConfigError, Project, load_project
 
 if TYPE_CHECKING:  # the build stack is imported only when `paper build` runs
@@ -82,12 +82,12 @@ def git_head(root: Path) -> list[str]:
     return [os.path.relpath(path, root) for path in found]
 
 
-def run_check(project: Project, only: list[str] | None = None, *, print_from: str | None = None,
+def run_check(project: Project, only: list[str] | None = None, *, known_fingerprint: str | None = None,
               use_cache: bool = True, sources: "Callable[[], Sources] | None" = None,
               release: bool = False) -> list[Diagnostic]:
     """The check's diagnostics, from the cache when nothing it reads has changed.
 
-    ``print_from`` is the project's fingerprint when the caller has one already. The cached
+    ``known_fingerprint`` is the project's fingerprint when the caller has one already. The cached
     value is JSON (never pickle: a cache folder is not trusted to run code).
     """
     from pipeline.cache import Cache, key
@@ -95,7 +95,7 @@ def run_check(project: Project, only: list[str] | None = None, *, print_from: st
     from pipeline.sources.paper import load_sources
 
     cache = Cache(project.root / ".cache" / "build") if use_cache else None
-    name = key("check", print_from or fingerprint(project), json.dumps(only), str(release)) if cache else ""
+    name = key("check", known_fingerprint or fingerprint(project), json.dumps(only), str(release)) if cache else ""
     if cache and (raw := cache.get_value(name)) is not None:
         try:
             return [Diagnostic(*row) for row in json.loads(raw)]
@@ -120,11 +120,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             return 2
     start = time.perf_counter()
     diagnostics = run_check(project, only, use_cache=not args.no_cache)
-    text = FORMATTERS[args.format](diagnostics)
-    if args.format == "text" and args.quiet:  # the diagnostics without the count line
-        lines = text.splitlines(True)
-        text = "".join(lines[:-1] if lines and lines[-1].startswith(("Found ", "No problems")) else lines)
-    sys.stdout.write(text)
+    if args.format == "text":
+        sys.stdout.write(format_text(diagnostics, count=not args.quiet))
+    else:
+        sys.stdout.write(FORMATTERS[args.format](diagnostics))
     if args.verbose:
         print(f"paper: checked {project.root} in {time.perf_counter() - start:.2f} s", file=sys.stderr)
     failing = {"error", "warning"} if args.strict else {"error"}
@@ -172,8 +171,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             loaded.append(load_sources(project))
         return loaded[0]
 
-    print_ = fingerprint(project, [out]) if use_cache else None
-    diagnostics = run_check(project, print_from=print_, use_cache=use_cache, sources=sources,
+    project_print = fingerprint(project, [out]) if use_cache else None
+    diagnostics = run_check(project, known_fingerprint=project_print, use_cache=use_cache, sources=sources,
                             release=getattr(args, "release", False))
     if any(d.severity == "error" for d in diagnostics):
         sys.stdout.write(FORMATTERS["text"](diagnostics))
@@ -183,7 +182,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     level = verbosity(args.quiet, args.verbose)
     try:
         with BuildProgress(level) as progress:
-            outcome = build_unless_current(project, sources, print_, editions=args.editions, formats=formats,
+            outcome = build_unless_current(project, sources, project_print, editions=args.editions, formats=formats,
                                            out=out, jobs=args.jobs or os.cpu_count() or 1,
                                            report=progress, use_cache=use_cache)
     except BuildError as err:

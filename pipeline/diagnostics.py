@@ -46,13 +46,16 @@ def _path(path: str) -> str:
     return "".join(_visible(c) for c in path)
 
 
-def format_text(diagnostics: Iterable[Diagnostic]) -> str:
+def text_line(d: Diagnostic) -> str:
+    """The contract's line, with the path and message made safe for a terminal or a log."""
+    return f"{_path(d.path)}:{d.line}:{d.col}: {d.severity}[{d.code}]: {_one_line(d.message)}"
+
+
+def format_text(diagnostics: Iterable[Diagnostic], count: bool = True) -> str:
+    """One line per diagnostic, then (unless ``count`` is off, as with --quiet) the count line."""
     diags = list(diagnostics)
-    lines = [
-        f"{_path(d.path)}:{d.line}:{d.col}: {d.severity}[{d.code}]: {_one_line(d.message)}" for d in diags
-    ]
-    lines.append(summary(diags))
-    return "\n".join(lines) + "\n"
+    lines = [text_line(d) for d in diags] + ([summary(diags)] if count else [])
+    return "".join(line + "\n" for line in lines)
 
 
 def _github_escape(value: str, *, prop: bool) -> str:

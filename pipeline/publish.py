@@ -105,6 +105,7 @@ def landing_context(paper: dict, editions: Sequence[EditionResult]) -> dict[str,
     """Everything the landing template shows, computed here so the template stays declarative."""
     lang = str(paper.get("lang") or "en")
     words = labels(lang)
+    shown = [edition_context(edition, lang, words) for edition in editions]
     return {
         "paper": {"title": str(paper.get("title") or ""), "subtitle": str(paper.get("subtitle") or ""),
                   "lang": lang, "date": str(paper.get("date") or ""),
@@ -114,8 +115,8 @@ def landing_context(paper: dict, editions: Sequence[EditionResult]) -> dict[str,
         "draft": str(paper.get("status") or "").strip().lower() == "draft",
         "labels": words,
         "stylesheet": f"assets/{STYLESHEET}",
-        "editions": [edition_context(edition, lang, words) for edition in editions],
-        "languages": language_groups(editions, lang),
+        "editions": shown,
+        "languages": language_groups(shown),
     }
 
 
@@ -130,19 +131,17 @@ def edition_context(edition: EditionResult, lang: str, words: dict[str, str]) ->
                 for a in ordered(edition.artifacts)]}
 
 
-def language_groups(editions: Sequence[EditionResult], lang: str) -> list[dict[str, Any]]:
-    """The editions by language, the paper's own first, each group named in its own language.
-
-    One group (no translations) means no headings: the page looks as it always did.
+def language_groups(editions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The editions (as edition_context gives them) by language, the paper's own first, each group
+    named in its own language. One group (no translations) means no headings: the page looks as it
+    always did.
     """
-    groups: dict[str, list[EditionResult]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for edition in editions:
-        groups.setdefault(edition.lang or lang, []).append(edition)
+        groups.setdefault(edition["lang"], []).append(edition)
     if len(groups) < 2:
         return []
-    return [{"lang": code, "name": language_name(code),
-             "editions": [edition_context(e, lang, labels(lang)) for e in members]}
-            for code, members in groups.items()]
+    return [{"lang": code, "name": language_name(code), "editions": members} for code, members in groups.items()]
 
 
 def render_landing(template_path: Path, context: dict[str, Any]) -> bytes:

@@ -39,7 +39,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pipeline.diagnostics import FORMATTERS, Diagnostic, format_text
+from pipeline.diagnostics import FORMATTERS, Diagnostic, text_line
 from pipeline.project import CONFIG_NAME, ConfigError, load_project
 
 SERVE_FOLDER = Path("build") / ".serve"  # inside build/: `paper clean` removes it, git ignores it
@@ -101,11 +101,6 @@ class Board:
             self._cond.notify_all()
 
 
-def diagnostic_line(d: Diagnostic) -> str:
-    """The line `paper check` prints for ``d`` (control characters made visible, one line)."""
-    return format_text([d]).split("\n", 1)[0]
-
-
 def state_json(state: State) -> dict:
     """The state as the page reads it; the lines are exactly those the terminal shows."""
     return {
@@ -114,7 +109,7 @@ def state_json(state: State) -> dict:
         "building": state.building,
         "errors": sum(d.severity == "error" for d in state.diagnostics),
         "warnings": sum(d.severity == "warning" for d in state.diagnostics),
-        "diagnostics": [dict(dataclasses.asdict(d), text=diagnostic_line(d))  # errors first, then by place
+        "diagnostics": [dict(dataclasses.asdict(d), text=text_line(d))  # errors first, then by place
                         for d in sorted(state.diagnostics, key=lambda d: d.severity != "error")],
         "failure": list(state.failure),
         "changed": list(state.changed),

@@ -69,10 +69,10 @@ def parse_translations(project: Project, sources: Sources, parsed: dict[str, Par
               and isinstance(t.chapter.meta, dict)]
     whole = [t for t in usable if t.has_body]
     brief = [t for t in usable if not t.has_body]  # title and summary only: one Pandoc run for all
-    done = dict(zip(map(id, whole), map_fn(lambda t: parse_cached(project, t.chapter, cache), whole)))
-    done.update(zip(map(id, brief), parse_many_front_matters(project, [t.chapter for t in brief], cache)))
+    done = [*map_fn(lambda t: parse_cached(project, t.chapter, cache), whole),
+            *parse_many_front_matters(project, [t.chapter for t in brief], cache)]
     out: dict[str, tuple[dict[str, Parsed], set[str]]] = {}
-    for t, p in ((t, done[id(t)]) for t in usable):
+    for t, p in zip(whole + brief, done):
         mine, full = out.setdefault(t.lang, ({}, set()))
         mine[t.source] = as_source(p, parsed[t.source], t.lang)
         if t.has_body:

@@ -9,8 +9,7 @@ from pipeline.rules.context import Context
 from pipeline.rules.registry import Hit, rule
 from pipeline.sources.chapters import Chapter
 from pipeline.sources.markdown import Heading
-from pipeline.sources.paper import CHAPTER_DIRS, CHAPTER_SUFFIXES
-from pipeline.sources.translations import split_name
+from pipeline.sources.paper import CHAPTER_DIRS, is_chapter_file
 
 PLACEHOLDER_OPEN = re.compile(r"\[\[\s*TODO\b", re.IGNORECASE)
 
@@ -181,9 +180,7 @@ def not_in_contents(ctx: Context) -> Iterable[Hit]:
         return
     folders = {folder for folder, _kind in CHAPTER_DIRS}
     for rel in ctx.project_files:
-        folder, _, name = rel.rpartition("/")
-        if folder in folders and name.endswith(CHAPTER_SUFFIXES) and not name.startswith((".", "_")) \
-                and rel not in listed and split_name(rel, ctx.project.translation_langs) is None:
+        if rel.rpartition("/")[0] in folders and rel not in listed and is_chapter_file(rel, ctx.project):
             yield Hit(rel, 1, 1, "this chapter is not listed under 'contents' in paper.yml, so no edition "
                                  "includes it and it is not checked; add it there (or start its file name "
                                  "with '_' to keep it aside as a draft)")

@@ -24,6 +24,14 @@ def kind_of(rel: str) -> str:
     return "case-study" if rel.startswith("case_studies/") else "chapter"
 
 
+def is_chapter_file(rel: str, project: Project) -> bool:
+    """A file of chapters/ or case_studies/ that is a chapter: Markdown, not set aside as a draft
+    ('_x.md') or hidden, and not a translation of one ('intro.de.md')."""
+    name = rel.rpartition("/")[2]
+    return name.endswith(CHAPTER_SUFFIXES) and not name.startswith((".", "_")) \
+        and split_name(rel, project.translation_langs) is None
+
+
 def chapter_paths(project: Project) -> list[str]:
     """Reading order: paper.yml ``contents``, else each folder sorted by file name."""
     if project.contents is not None:
@@ -33,11 +41,7 @@ def chapter_paths(project: Project) -> list[str]:
         base = project.root / folder
         if not base.is_dir():
             continue
-        names = sorted(
-            p.name for p in base.iterdir()
-            if p.suffix in CHAPTER_SUFFIXES and not p.name.startswith((".", "_"))
-            and split_name(f"{folder}/{p.name}", project.translation_langs) is None  # intro.de.md translates
-        )
+        names = sorted(p.name for p in base.iterdir() if is_chapter_file(f"{folder}/{p.name}", project))
         paths.extend(f"{folder}/{name}" for name in names)
     return paths
 

@@ -28,9 +28,13 @@ GIT_HISTORY_LIMIT = 200  # versions of a source searched for the one a translati
 @dataclass
 class Translation:
     chapter: Chapter  # the translation file, read as a chapter (its own path and positions)
-    source: str  # the source chapter's path ('chapters/intro.md'); may be missing (an orphan)
     lang: str  # from the file name, as paper.yml's languages spell it
     base_text: str | None = None  # the source as it was when translated, when it has changed since
+
+    @property
+    def source(self) -> str:
+        """The source chapter's path ('chapters/intro.md'); it may be missing (an orphan)."""
+        return self.chapter.translates or ""
 
     @property
     def path(self) -> str:
@@ -106,8 +110,9 @@ def load_translations(project: Project, chapters: list[Chapter], max_bytes: int)
     for rel, source, lang in translation_files(project.root, folders, langs):
         src = by_path.get(source)
         kind = src.kind if src else ("case-study" if rel.startswith("case_studies/") else "chapter")
-        translation = Translation(load_chapter(project.root, rel, kind, max_bytes), source, lang)
-        translation.chapter.translates = source
+        chapter = load_chapter(project.root, rel, kind, max_bytes)
+        chapter.translates = source  # so it takes its source's stem and label
+        translation = Translation(chapter, lang)
         if src is not None and src.text and translation.stamp and not matches(translation.stamp, src.text):
             translation.base_text = version_from_git(project.root, source, translation.stamp)
         out.append(translation)
